@@ -1,0 +1,81 @@
+import { Command, CommanderError, Option } from 'commander';
+import { systemClock } from '../clock/index.js';
+import { FilePluginCatalog } from '../catalog/index.js';
+import { defaultRunner } from '../container.js';
+import { EdgesumError, ErrorCodes } from '../errors.js';
+import { InlineRunner } from '../../sandbox/inline.js';
+import type { PluginRunner } from '../../sandbox/port.js';
+import { demoCommand, type DemoFlags } from './demo.js';
+import { formatError, processOutput, type Output } from './io.js';
+import { reduceCommand, type ReduceFlags } from './reduce.js';
+
+/** Exit codes: 0 done, 1 the work failed (a plugin error, rejected input with --strict), 2 bad usage or config. */
+export const ExitCodes = { ok: 0, failed: 1, usage: 2 } as const;
+
+const usageCodes = new Set<string>([ErrorCodes.InvalidOptions, ErrorCodes.InvalidConfig, ErrorCodes.InvalidInput, ErrorCodes.UnknownPlugin, ErrorCodes.UnknownBinding]);
+
+function runnerFor(name: string): PluginRunner {
+  return name === 'inline' ? new InlineRunner() : defaultRunner(systemClock);
+}
+
+/** Builds the `edgesum` command line. Commands set `exitCode` through the returned holder. */
+export function buildCli(output: Output, state: { exitCode: number }): Command {
+  const program = new Command('edgesum')
+    .description('Summarize status from many edge clusters through mergeable reducer plugins, and steer rollouts.')
+    .configureOutput({ writeOut: output.out, writeErr: output.err })
+    .exitOverride();
+  const runnerOption = () => new Option('--runner <name>', 'where plugins run').choices(['quickjs', 'inline']).default('quickjs');
+
+  program
+    .command('demo')
+    .description('run a simulated hierarchy (center → regions → sites → edges) and print the center summaries')
+    .option('--regions <n>', 'regions under the center', '4')
+    .option('--sites <n>', 'sites under each region', '8')
+    .option('--destinations <n>', 'edge clusters across all sites', '1200')
+    .option('--seed <n>', 'seed of the simulated fleet', '42')
+    .option('--json', 'print one JSON object')
+    .addOption(runnerOption())
+    .action(async (flags: DemoFlags & { runner: string }) => {
+      state.exitCode = await demoCommand(flags, { output, root: { runner: runnerFor(flags.runner) } });
+    });
+
+  program
+    .command('reduce')
+    .description('fold a JSONL file of status reports with one reducer and print the summary')
+    .requiredOption('--reducer <spec>', 'builtin:NAME or a path to a plugin module')
+    .option('--options <json>', 'reducer options as JSON, or @file')
+    .requiredOption('--reports <file>', 'JSONL file of status reports, or - for stdin')
+    .option('--partitions <k>', 'reduce K partitions and merge them (same result by the merge laws)', '1')
+    .option('--time-limit <ms>', 'wall-time limit of one plugin call')
+    .option('--strict', 'exit 1 when any report is rejected')
+    .option('--json', 'print exactly the summary as JSON')
+    .addOption(runnerOption())
+    .action(async (flags: ReduceFlags & { runner: string }) => {
+      const runner = runnerFor(flags.runner);
+      try {
+        state.exitCode = await reduceCommand(flags, { runner, catalog: new FilePluginCatalog(), clock: systemClock, output });
+      } finally {
+        await runner.dispose();
+      }
+    });
+  return program;
+}
+
+/** Runs the command line and resolves to the exit code; never throws. */
+export async function runCli(argv: readonly string[], output: Output = processOutput): Promise<number> {
+  const state = { exitCode: ExitCodes.ok as number };
+  const program = buildCli(output, state);
+  const json = argv.includes('--json');
+  try {
+    await program.parseAsync(argv, { from: 'user' });
+    return state.exitCode;
+  } catch (error) {
+    if (error instanceof CommanderError) return error.exitCode === 0 ? ExitCodes.ok : ExitCodes.usage;
+    output.err(formatError(error, json));
+    return error instanceof EdgesumError && usageCodes.has(error.code) ? ExitCodes.usage : ExitCodes.failed;
+  }
+}
+
+if (import.meta.url === `file://${process.argv[1]}` || process.argv[1]?.endsWith('/core/cli/main.ts')) {
+  process.exitCode = await runCli(process.argv.slice(2));
+}

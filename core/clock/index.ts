@@ -1,0 +1,32 @@
+/** The only source of time in edgesum: injected so tests and simulations are deterministic. */
+export interface Clock {
+  /** Milliseconds since the Unix epoch. */
+  now(): number;
+}
+
+/** The wall clock. */
+export const systemClock: Clock = { now: () => Date.now() };
+
+/** A clock that moves only when told to: for tests, simulations and the demo. */
+export class ManualClock implements Clock {
+  constructor(private current: number = Date.parse('2026-11-24T10:00:00Z')) {}
+
+  now(): number {
+    return this.current;
+  }
+
+  /** Moves the clock forward by `ms`. */
+  advance(ms: number): void {
+    this.current += ms;
+  }
+
+  /** Sets the clock to an absolute time. */
+  set(ms: number): void {
+    this.current = ms;
+  }
+}
+
+/** RFC 3339 in UTC, as every timestamp edgesum writes. */
+export function toIso(ms: number): string {
+  return new Date(ms).toISOString();
+}

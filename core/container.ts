@@ -1,0 +1,103 @@
+import 'reflect-metadata';
+import { container as tsyringeRoot, instanceCachingFactory, type DependencyContainer, type InjectionToken } from 'tsyringe';
+import { Registry } from 'prom-client';
+import { FilePluginCatalog, type PluginCatalog } from './catalog/index.js';
+import { systemClock, type Clock } from './clock/index.js';
+import { silentLogger, type Logger } from './log/index.js';
+import { Metrics } from './metrics/index.js';
+import type { Level } from './model/index.js';
+import { LevelNode, defaultNodeOptions, type LevelNodeOptions } from './node/level-node.js';
+import type { Topology } from './node/topology.js';
+import { BindingLoader, type BindingConfig } from './pipeline/index.js';
+import { MemoryReportStore, type ReportStore } from './storage/index.js';
+import { InProcessBus, type Transport } from './transport/index.js';
+import { InlineRunner } from '../sandbox/inline.js';
+import type { PluginRunner } from '../sandbox/port.js';
+
+/**
+ * Explicit injection tokens. Registrations name them directly; nothing relies on emitted
+ * decorator metadata.
+ */
+export const Tokens = {
+  Clock: Symbol('Clock') as InjectionToken<Clock>,
+  Logger: Symbol('Logger') as InjectionToken<Logger>,
+  Registry: Symbol('Registry') as InjectionToken<Registry>,
+  Metrics: Symbol('Metrics') as InjectionToken<Metrics>,
+  Transport: Symbol('Transport') as InjectionToken<Transport>,
+  PluginRunner: Symbol('PluginRunner') as InjectionToken<PluginRunner>,
+  PluginCatalog: Symbol('PluginCatalog') as InjectionToken<PluginCatalog>,
+  Topology: Symbol('Topology') as InjectionToken<Topology>,
+  Bindings: Symbol('Bindings') as InjectionToken<readonly BindingConfig[]>,
+  NodeOptions: Symbol('NodeOptions') as InjectionToken<Omit<LevelNodeOptions, 'epoch'> & { epoch?: number }>,
+  Level: Symbol('Level') as InjectionToken<Level>,
+  Storage: Symbol('Storage') as InjectionToken<ReportStore>,
+  LevelNode: Symbol('LevelNode') as InjectionToken<LevelNode>,
+  BindingLoader: Symbol('BindingLoader') as InjectionToken<BindingLoader>,
+} as const;
+
+/** What a hierarchy can be given instead of the defaults. */
+export interface RootOptions {
+  readonly clock?: Clock;
+  readonly logger?: Logger;
+  readonly registry?: Registry;
+  readonly transport?: Transport;
+  readonly catalog?: PluginCatalog;
+  /** The plugin runner; made by `createRunner` when absent. */
+  readonly runner?: PluginRunner;
+  readonly createRunner?: (clock: Clock) => PluginRunner;
+  readonly nodeOptions?: Partial<LevelNodeOptions>;
+}
+
+/**
+ * The composition root of one hierarchy. Each call makes a fresh container (a child of tsyringe's
+ * empty root, which is never registered into), so hierarchies in one process share nothing.
+ */
+export function createRootContainer(topology: Topology, bindings: readonly BindingConfig[], options: RootOptions): DependencyContainer {
+  const root = tsyringeRoot.createChildContainer();
+  const clock = options.clock ?? systemClock;
+  root.register(Tokens.Clock, { useValue: clock });
+  root.register(Tokens.Logger, { useValue: options.logger ?? silentLogger });
+  root.register(Tokens.Registry, { useValue: options.registry ?? new Registry() });
+  root.register(Tokens.Metrics, { useFactory: instanceCachingFactory((c) => new Metrics(c.resolve(Tokens.Registry))) });
+  root.register(Tokens.Transport, { useValue: options.transport ?? new InProcessBus() });
+  root.register(Tokens.PluginCatalog, { useValue: options.catalog ?? new FilePluginCatalog() });
+  root.register(Tokens.PluginRunner, { useValue: options.runner ?? (options.createRunner ?? defaultRunner)(clock) });
+  root.register(Tokens.BindingLoader, {
+    useFactory: instanceCachingFactory((c) => new BindingLoader(c.resolve(Tokens.PluginRunner), c.resolve(Tokens.PluginCatalog))),
+  });
+  root.register(Tokens.Topology, { useValue: topology });
+  root.register(Tokens.Bindings, { useValue: bindings });
+  root.register(Tokens.NodeOptions, { useValue: { ...defaultNodeOptions, ...options.nodeOptions } });
+  return root;
+}
+
+/** A child container for one level: its own storage and its own `LevelNode`. */
+export function createLevelContainer(root: DependencyContainer, level: Level): DependencyContainer {
+  const child = root.createChildContainer();
+  child.register(Tokens.Level, { useValue: level });
+  child.register(Tokens.Storage, { useValue: new MemoryReportStore() });
+  child.register(Tokens.LevelNode, {
+    useFactory: instanceCachingFactory((c) => {
+      const nodeOptions = c.resolve(Tokens.NodeOptions);
+      const clock = c.resolve(Tokens.Clock);
+      return new LevelNode({
+        level: c.resolve(Tokens.Level),
+        topology: c.resolve(Tokens.Topology),
+        bindings: c.resolve(Tokens.Bindings),
+        loader: c.resolve(Tokens.BindingLoader),
+        clock,
+        logger: c.resolve(Tokens.Logger),
+        metrics: c.resolve(Tokens.Metrics),
+        storage: c.resolve(Tokens.Storage),
+        transport: c.resolve(Tokens.Transport),
+        options: { ...nodeOptions, epoch: nodeOptions.epoch ?? clock.now() },
+      });
+    }),
+  });
+  return child;
+}
+
+/** The runner every hierarchy gets unless told otherwise. */
+export function defaultRunner(_clock: Clock): PluginRunner {
+  return new InlineRunner();
+}

@@ -1,0 +1,31 @@
+import { Counter, Histogram, type Registry } from 'prom-client';
+
+/**
+ * The metrics of one hierarchy, registered on an injected prom-client `Registry` (never the global
+ * one). Every series carries the `level` label, so one registry can serve a whole in-process
+ * hierarchy and two hierarchies with two registries never mix.
+ */
+export class Metrics {
+  readonly reportsAccepted: Counter<'level'>;
+  readonly reportsRejected: Counter<'level' | 'code'>;
+  readonly reportsDuplicate: Counter<'level'>;
+  readonly reportsOutOfOrder: Counter<'level'>;
+  readonly pluginCalls: Counter<'level' | 'binding' | 'hook'>;
+  readonly pluginErrors: Counter<'level' | 'binding' | 'code'>;
+  readonly partialsSent: Counter<'level'>;
+  readonly partialsIgnored: Counter<'level'>;
+  readonly flushSeconds: Histogram<'level'>;
+
+  constructor(readonly registry: Registry) {
+    const registers = [registry];
+    this.reportsAccepted = new Counter({ name: 'edgesum_reports_accepted_total', help: 'Status reports applied.', labelNames: ['level'], registers });
+    this.reportsRejected = new Counter({ name: 'edgesum_reports_rejected_total', help: 'Status reports rejected, by error code.', labelNames: ['level', 'code'], registers });
+    this.reportsDuplicate = new Counter({ name: 'edgesum_reports_duplicate_total', help: 'Reports whose seq was already applied.', labelNames: ['level'], registers });
+    this.reportsOutOfOrder = new Counter({ name: 'edgesum_reports_out_of_order_total', help: 'Reports older than the latest applied seq.', labelNames: ['level'], registers });
+    this.pluginCalls = new Counter({ name: 'edgesum_plugin_calls_total', help: 'Batch calls into reducer plugins.', labelNames: ['level', 'binding', 'hook'], registers });
+    this.pluginErrors = new Counter({ name: 'edgesum_plugin_errors_total', help: 'Failed plugin calls, by error code.', labelNames: ['level', 'binding', 'code'], registers });
+    this.partialsSent = new Counter({ name: 'edgesum_partials_sent_total', help: 'Partial accumulators forwarded to the parent level.', labelNames: ['level'], registers });
+    this.partialsIgnored = new Counter({ name: 'edgesum_partials_ignored_total', help: 'Partials from children ignored as duplicate or out of order.', labelNames: ['level'], registers });
+    this.flushSeconds = new Histogram({ name: 'edgesum_flush_seconds', help: 'Time to recompute and forward a level.', labelNames: ['level'], registers, buckets: [0.001, 0.005, 0.02, 0.1, 0.5, 2, 10] });
+  }
+}

@@ -1,0 +1,4 @@
+export * from './schemas.js';
+export * from './parse.js';
+export * from './path.js';
+export * from './duration.js';

@@ -1,0 +1,3 @@
+export * from './topology.js';
+export * from './level-node.js';
+export * from './hierarchy.js';

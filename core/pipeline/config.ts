@@ -1,0 +1,138 @@
+import { z } from 'zod';
+import type { Json, StatusReport } from '../contract.js';
+import { ErrorCodes, ValidationError } from '../errors.js';
+import { DurationSchema, FieldPathSchema, IdSchema, JsonSchema, LabelsSchema, readPath, refKey, toIssues, type Destination, type Workload } from '../model/index.js';
+import type { PluginInfo } from '../../sandbox/port.js';
+
+/** Which reports a binding folds: all conditions must hold; an empty selector takes every report. */
+export const SelectorSchema = z.strictObject({
+  /** A workload id: only the copies of that workload's object. */
+  workload: IdSchema.optional(),
+  /** API group (`""` for core). */
+  group: z.string().optional(),
+  kind: z.string().min(1).optional(),
+  namespace: z.string().min(1).optional(),
+  name: z.string().min(1).optional(),
+  /** Destinations whose labels include all of these. */
+  destinationLabels: LabelsSchema.optional(),
+});
+
+/** Splits a binding's summary by a destination label or by a report field. */
+export const GroupBySchema = z.union([z.strictObject({ label: z.string().min(1) }), z.strictObject({ field: FieldPathSchema })]);
+
+/** Plugin resource limits a binding may override. */
+export const LimitsSchema = z.strictObject({
+  timeMs: z.number().int().positive().optional(),
+  memoryBytes: z.number().int().positive().optional(),
+  stackBytes: z.number().int().positive().optional(),
+  outputBytes: z.number().int().positive().optional(),
+});
+
+/** A summary binding: one reducer, its options, the reports it folds and how the summary is split. */
+export const BindingSchema = z.strictObject({
+  name: IdSchema,
+  /** `builtin:NAME` or a path to a plugin module. */
+  reducer: z.string().min(1),
+  options: z.record(z.string(), JsonSchema).default({}),
+  selector: SelectorSchema.default({}),
+  groupBy: GroupBySchema.optional(),
+  /** A destination whose newest report was observed longer ago than this is counted stale. */
+  staleAfter: DurationSchema.default(300_000),
+  limits: LimitsSchema.optional(),
+});
+
+export type Selector = z.infer<typeof SelectorSchema>;
+export type GroupBy = z.infer<typeof GroupBySchema>;
+export type BindingConfig = z.output<typeof BindingSchema>;
+export type BindingInput = z.input<typeof BindingSchema>;
+
+/** The group key of an ungrouped binding. */
+export const allGroup = '*';
+/** The group key of a report whose groupBy value is missing. */
+export const missingGroup = '<none>';
+
+/**
+ * Compiles a selector into a predicate over reports. Workload ids are resolved once, and an unknown
+ * workload is a config error rather than a selector that silently matches nothing.
+ */
+export function compileSelector(
+  binding: string,
+  selector: Selector,
+  workloads: ReadonlyMap<string, Workload>,
+  destinations: ReadonlyMap<string, Destination>,
+): (report: StatusReport) => boolean {
+  let workloadKey: string | undefined;
+  if (selector.workload !== undefined) {
+    const workload = workloads.get(selector.workload);
+    if (workload === undefined) {
+      throw new ValidationError(ErrorCodes.InvalidConfig, `binding "${binding}": selector.workload "${selector.workload}" is not a known workload`, {
+        binding,
+        issues: [{ path: 'selector.workload', message: 'unknown workload' }],
+      });
+    }
+    workloadKey = refKey(workload.ref);
+  }
+  const labels = Object.entries(selector.destinationLabels ?? {});
+  return (report) => {
+    const ref = report.ref;
+    if (workloadKey !== undefined && refKey(ref) !== workloadKey) return false;
+    if (selector.group !== undefined && ref.group !== selector.group) return false;
+    if (selector.kind !== undefined && ref.kind !== selector.kind) return false;
+    if (selector.namespace !== undefined && ref.namespace !== selector.namespace) return false;
+    if (selector.name !== undefined && ref.name !== selector.name) return false;
+    if (labels.length > 0) {
+      const destination = destinations.get(report.destination);
+      if (destination === undefined || !labels.every(([key, value]) => destination.labels[key] === value)) return false;
+    }
+    return true;
+  };
+}
+
+/** Whether a destination is in a selector's scope (only its destination labels can tell). */
+export function destinationInScope(selector: Selector, destination: Destination): boolean {
+  return Object.entries(selector.destinationLabels ?? {}).every(([key, value]) => destination.labels[key] === value);
+}
+
+/** Compiles a groupBy into a function from report to group key. */
+export function compileGroupBy(groupBy: GroupBy | undefined, destinations: ReadonlyMap<string, Destination>): (report: StatusReport) => string {
+  if (groupBy === undefined) return () => allGroup;
+  if ('label' in groupBy) return (report) => destinations.get(report.destination)?.labels[groupBy.label] ?? missingGroup;
+  return (report) => groupKey(readPath(report, groupBy.field));
+}
+
+function groupKey(value: unknown): string {
+  if (value === undefined || value === null) return missingGroup;
+  if (typeof value === 'string') return value;
+  if (typeof value === 'number' || typeof value === 'boolean') return String(value);
+  return JSON.stringify(value);
+}
+
+/**
+ * Validates a binding's options against the plugin's JSON Schema before any hook runs, naming the
+ * binding and the option on failure.
+ */
+export function validateOptions(info: PluginInfo, options: Json, binding: string): Json {
+  if (info.options === undefined) {
+    if (options !== null && typeof options === 'object' && !Array.isArray(options) && Object.keys(options).length === 0) return options;
+    throw new ValidationError(ErrorCodes.InvalidOptions, `binding "${binding}": plugin ${info.name} takes no options`, { binding, plugin: info.name });
+  }
+  let schema: z.ZodType;
+  try {
+    schema = z.fromJSONSchema(info.options as Parameters<typeof z.fromJSONSchema>[0]);
+  } catch (error) {
+    throw new ValidationError(ErrorCodes.InvalidOptions, `plugin ${info.name} declares an options schema edgesum cannot read: ${(error as Error).message}`, {
+      plugin: info.name,
+      cause: error,
+    });
+  }
+  const result = schema.safeParse(options);
+  if (result.success) return result.data as Json;
+  const issues = toIssues(result.error);
+  const first = issues[0]!;
+  const option = first.path === '' ? 'options' : `option "${first.path}"`;
+  throw new ValidationError(ErrorCodes.InvalidOptions, `binding "${binding}": ${option} of plugin ${info.name}: ${first.message}`, {
+    binding,
+    plugin: info.name,
+    issues,
+  });
+}

@@ -1,0 +1,5 @@
+export * from './config.js';
+export * from './binding.js';
+export * from './merge-tree.js';
+export * from './reduce.js';
+export * from './loader.js';

@@ -1,0 +1,51 @@
+import type { Json, LevelInfo, StatusReport } from '../contract.js';
+import { reportKey } from '../model/index.js';
+import type { ReducerHandle } from '../../sandbox/port.js';
+
+/** The latest report per (destination, object), in first-seen order, with what was dropped. */
+export function latestReports(reports: readonly StatusReport[]): { latest: StatusReport[]; duplicates: number; outOfOrder: number } {
+  const byKey = new Map<string, StatusReport>();
+  let duplicates = 0;
+  let outOfOrder = 0;
+  for (const report of reports) {
+    const key = reportKey(report);
+    const previous = byKey.get(key);
+    if (previous !== undefined && report.seq <= previous.seq) {
+      if (report.seq === previous.seq) duplicates++;
+      else outOfOrder++;
+      continue;
+    }
+    byKey.set(key, report);
+  }
+  return { latest: [...byKey.values()], duplicates, outOfOrder };
+}
+
+/** How to run a one-shot reduction. */
+export interface ReduceOnceOptions {
+  readonly options: Json;
+  /** Split the reports round-robin into this many partitions, fold each, then merge. */
+  readonly partitions?: number;
+  readonly binding?: string;
+  readonly level?: LevelInfo;
+  readonly now: string;
+}
+
+/**
+ * Folds reports with one reducer outside any hierarchy and finishes the result: what
+ * `edgesum reduce` prints. By the merge laws the result does not depend on `partitions`.
+ */
+export async function reduceOnce(handle: ReducerHandle, reports: readonly StatusReport[], options: ReduceOnceOptions): Promise<Json> {
+  const partitions = Math.max(1, options.partitions ?? 1);
+  const call = {
+    options: options.options,
+    binding: options.binding ?? handle.info.name,
+    level: options.level ?? { id: 'local', kind: 'site' as const },
+    now: options.now,
+  };
+  const groups: StatusReport[][] = Array.from({ length: partitions }, () => []);
+  reports.forEach((report, i) => groups[i % partitions]!.push(report));
+  const accs = await handle.reduce(groups, call);
+  const [merged] = await handle.merge([accs], call);
+  const [summary] = await handle.finish([merged!], call);
+  return summary!;
+}

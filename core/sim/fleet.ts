@@ -1,0 +1,174 @@
+import type { StatusReport } from '../contract.js';
+import type { TopologyInput } from '../node/topology.js';
+import type { BindingInput } from '../pipeline/index.js';
+
+/** A seeded pseudo-random source (mulberry32): the same seed gives the same fleet. */
+export function seededRandom(seed: number): () => number {
+  let state = seed >>> 0;
+  return () => {
+    state = (state + 0x6d2b79f5) >>> 0;
+    let t = state;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/** The shape of a simulated fleet. */
+export interface FleetShape {
+  readonly regions: number;
+  readonly sitesPerRegion: number;
+  readonly destinations: number;
+}
+
+const pad = (n: number, width: number) => String(n).padStart(width, '0');
+
+/**
+ * A center, `regions` regions, `sitesPerRegion` sites under each and `destinations` edge clusters
+ * spread round-robin over the sites. Destinations carry `region`, `site` and `tier` labels (one in
+ * twenty is a canary), and two workloads are declared: a namespaced Deployment `web` and a
+ * cluster-scoped Namespace `shop`.
+ */
+export function fleetTopology(shape: FleetShape): TopologyInput {
+  const levels: TopologyInput['levels'] = [{ id: 'center', kind: 'center' }];
+  const sites: { id: string; region: string }[] = [];
+  for (let r = 1; r <= shape.regions; r++) {
+    const region = `region-${r}`;
+    levels.push({ id: region, kind: 'region', parent: 'center' });
+    for (let s = 1; s <= shape.sitesPerRegion; s++) {
+      const site = `${region}-site-${s}`;
+      levels.push({ id: site, kind: 'site', parent: region });
+      sites.push({ id: site, region });
+    }
+  }
+  const width = Math.max(4, String(shape.destinations).length);
+  const destinations = Array.from({ length: shape.destinations }, (_, i) => {
+    const site = sites[i % sites.length]!;
+    return {
+      id: `edge-${pad(i + 1, width)}`,
+      parent: site.id,
+      labels: { region: site.region, site: site.id, tier: i % 20 === 0 ? 'canary' : 'general' },
+    };
+  });
+  return {
+    levels,
+    destinations,
+    workloads: [
+      { id: 'web', ref: { group: 'apps', version: 'v1', kind: 'Deployment', namespace: 'shop', name: 'web' } },
+      { id: 'shop-namespace', ref: { group: '', version: 'v1', kind: 'Namespace', name: 'shop' } },
+    ],
+  };
+}
+
+/** The summary bindings the demo runs: one per built-in reducer. */
+export function fleetBindings(): BindingInput[] {
+  return [
+    { name: 'web-health', reducer: 'builtin:health', selector: { workload: 'web' } },
+    { name: 'web-health-by-region', reducer: 'builtin:health', selector: { workload: 'web' }, groupBy: { label: 'region' }, options: { examples: 3 } },
+    { name: 'web-versions', reducer: 'builtin:version-histogram', selector: { workload: 'web' } },
+    { name: 'web-replicas', reducer: 'builtin:workload-replicas', selector: { workload: 'web' }, options: { mode: 'divided' } },
+    { name: 'web-slowest', reducer: 'builtin:top-k', selector: { workload: 'web' }, options: { field: 'status.unavailableReplicas', k: 5 } },
+    {
+      name: 'ready-by-tier',
+      reducer: 'builtin:aggregate',
+      selector: { workload: 'web' },
+      options: {
+        groupBy: [{ name: 'tier', path: 'metadata.labels.tier' }],
+        fields: { copies: { op: 'COUNT' }, ready: { op: 'SUM', path: 'status.readyReplicas' }, avgReady: { op: 'AVG', path: 'status.readyReplicas' } },
+      },
+    },
+    { name: 'namespace-health', reducer: 'builtin:health', selector: { workload: 'shop-namespace' } },
+  ];
+}
+
+/** What the simulated edges look like. */
+export interface FleetReportOptions {
+  readonly seed: number;
+  /** The simulation's "now", ms since the epoch. */
+  readonly now: number;
+  /** Share of Deployments that are unhealthy in some way. */
+  readonly unhealthy?: number;
+  /** Share of destinations whose newest report is an hour old. */
+  readonly stale?: number;
+  /** Share of destinations that never report. */
+  readonly silent?: number;
+  /** The seq of every report produced (raise it to send newer reports). */
+  readonly seq?: number;
+}
+
+/**
+ * One report per workload copy per destination: the `web` Deployment (3 replicas; versions 1.4.2
+ * and 1.5.0; some rolling, some failing, some scaled down) and the cluster-scoped Namespace (a few terminating).
+ */
+export function fleetReports(topology: TopologyInput, options: FleetReportOptions): StatusReport[] {
+  const random = seededRandom(options.seed);
+  const unhealthy = options.unhealthy ?? 0.08;
+  const staleShare = options.stale ?? 0.03;
+  const silentShare = options.silent ?? 0.01;
+  const reports: StatusReport[] = [];
+  for (const destination of topology.destinations) {
+    if (random() < silentShare) continue;
+    const observedAt = new Date(options.now - (random() < staleShare ? 3_600_000 : Math.floor(random() * 60_000))).toISOString();
+    const seq = options.seq ?? 1;
+    const version = random() < 0.7 ? '1.5.0' : '1.4.2';
+    const tier = destination.labels?.tier ?? 'general';
+    const roll = random();
+    let status: StatusReport['status'] = {
+      observedGeneration: 3,
+      replicas: 3,
+      readyReplicas: 3,
+      updatedReplicas: 3,
+      availableReplicas: 3,
+      conditions: [
+        { type: 'Available', status: 'True', reason: 'MinimumReplicasAvailable' },
+        { type: 'Progressing', status: 'True', reason: 'NewReplicaSetAvailable' },
+      ],
+    };
+    if (roll < unhealthy / 2) {
+      status = {
+        observedGeneration: 3,
+        replicas: 3,
+        readyReplicas: 1,
+        updatedReplicas: 3,
+        availableReplicas: 1,
+        unavailableReplicas: 2,
+        conditions: [
+          { type: 'Available', status: 'False', reason: 'MinimumReplicasUnavailable' },
+          { type: 'Progressing', status: 'False', reason: 'ProgressDeadlineExceeded' },
+        ],
+      };
+    } else if (roll < unhealthy) {
+      status = {
+        observedGeneration: 3,
+        replicas: 3,
+        readyReplicas: 2,
+        updatedReplicas: 2,
+        availableReplicas: 2,
+        unavailableReplicas: 1,
+        conditions: [
+          { type: 'Available', status: 'True', reason: 'MinimumReplicasAvailable' },
+          { type: 'Progressing', status: 'True', reason: 'ReplicaSetUpdated' },
+        ],
+      };
+    }
+    reports.push({
+      destination: destination.id,
+      ref: { group: 'apps', version: 'v1', kind: 'Deployment', namespace: 'shop', name: 'web' },
+      seq,
+      observedAt,
+      metadata: { generation: 3, labels: { 'app.kubernetes.io/version': version, tier } },
+      spec: { replicas: 3 },
+      status,
+    });
+    const terminating = random() < 0.01;
+    reports.push({
+      destination: destination.id,
+      ref: { group: '', version: 'v1', kind: 'Namespace', name: 'shop' },
+      seq,
+      observedAt,
+      metadata: terminating ? { deletionTimestamp: observedAt } : {},
+      status: { phase: terminating ? 'Terminating' : 'Active' },
+    });
+  }
+  return reports;
+}

@@ -1,0 +1,57 @@
+import { EdgesumError, ErrorCodes, NotFoundError } from '../errors.js';
+import { parseOrThrow } from '../model/index.js';
+import { DestinationStatusSchema, PartialMessageSchema, type DestinationStatus, type PartialMessage } from './messages.js';
+import type { LevelEndpoint, Transport } from './port.js';
+
+/**
+ * The embedded transport: a whole hierarchy in one process. Every message is serialized and
+ * validated as on a real wire, so no two levels ever share an object. Links can be cut and
+ * restored to exercise edge autonomy.
+ */
+export class InProcessBus implements Transport {
+  private readonly endpoints = new Map<string, LevelEndpoint>();
+  private readonly down = new Set<string>();
+
+  bind(level: string, endpoint: LevelEndpoint): void {
+    this.endpoints.set(level, endpoint);
+  }
+
+  unbind(level: string): void {
+    this.endpoints.delete(level);
+  }
+
+  sendPartial(to: string, message: PartialMessage): boolean {
+    if (this.down.has(message.from)) return false;
+    const endpoint = this.endpoint(to);
+    endpoint.onPartial(parseOrThrow(PartialMessageSchema, JSON.parse(JSON.stringify(message)), `partial from ${message.from}`));
+    return true;
+  }
+
+  async queryStatus(to: string, destination: string): Promise<DestinationStatus> {
+    if (this.down.has(to)) {
+      throw new EdgesumError(ErrorCodes.Unreachable, `level ${to} is unreachable; cannot read the status of ${destination}`, { level: to });
+    }
+    const answer = await this.endpoint(to).onStatusQuery(destination);
+    return parseOrThrow(DestinationStatusSchema, JSON.parse(JSON.stringify(answer)), `status of ${destination}`);
+  }
+
+  linkUp(level: string): boolean {
+    return !this.down.has(level);
+  }
+
+  /** Cuts the link between `level` and its parent. */
+  disconnect(level: string): void {
+    this.down.add(level);
+  }
+
+  /** Restores the link between `level` and its parent. */
+  reconnect(level: string): void {
+    this.down.delete(level);
+  }
+
+  private endpoint(level: string): LevelEndpoint {
+    const endpoint = this.endpoints.get(level);
+    if (endpoint === undefined) throw new NotFoundError(ErrorCodes.UnknownLevel, `no level ${level} is attached to the bus`, { level });
+    return endpoint;
+  }
+}

@@ -1,0 +1,3 @@
+export * from './messages.js';
+export * from './port.js';
+export * from './in-process.js';

@@ -1,0 +1,45 @@
+import { z } from 'zod';
+import { ErrorCodes, type ErrorCode } from '../errors.js';
+import { IdSchema, JsonSchema, StatusReportSchema } from '../model/index.js';
+
+const CoverageSchema = z.strictObject({
+  expected: z.number().int().nonnegative(),
+  reporting: z.number().int().nonnegative(),
+  stale: z.number().int().nonnegative(),
+  unreachable: z.number().int().nonnegative(),
+});
+
+const DegradationSchema = z.strictObject({
+  code: z.enum(Object.values(ErrorCodes) as [ErrorCode, ...ErrorCode[]]),
+  message: z.string(),
+});
+
+/** One binding's contribution inside a partial message. */
+export const BindingPartialSchema = z.strictObject({
+  groups: z.record(z.string(), JsonSchema),
+  coverage: CoverageSchema,
+  degraded: DegradationSchema.nullable(),
+});
+
+/**
+ * What a level sends its parent: its accumulators per binding, tagged with its id, the epoch of
+ * this incarnation of the node and a seq within the epoch, so the parent replaces that child's
+ * previous contribution exactly once and ignores duplicates and stragglers.
+ */
+export const PartialMessageSchema = z.strictObject({
+  from: IdSchema,
+  epoch: z.number().int().nonnegative(),
+  seq: z.number().int().nonnegative(),
+  sentAt: z.iso.datetime({ offset: true }),
+  bindings: z.record(z.string(), BindingPartialSchema),
+});
+
+/** The status of one edge copy set: every latest report of one destination, from the level that owns it. */
+export const DestinationStatusSchema = z.strictObject({
+  destination: IdSchema,
+  level: IdSchema,
+  reports: z.array(StatusReportSchema),
+});
+
+export type PartialMessage = z.infer<typeof PartialMessageSchema>;
+export type DestinationStatus = z.infer<typeof DestinationStatusSchema>;

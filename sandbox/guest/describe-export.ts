@@ -1,0 +1,39 @@
+/**
+ * Plain-data description of a plugin module's default export. This file is bundled into the
+ * sandbox as well as used by the host, so it imports nothing and uses only language built-ins.
+ */
+
+/** What the guest reports about a plugin, before the host validates it. */
+export interface RawDescription {
+  kind: 'reducer' | 'policy';
+  retractable: boolean;
+  name: unknown;
+  version: unknown;
+  description: unknown;
+  options: unknown;
+  reads: unknown;
+}
+
+const reducerHooks = ['init', 'add', 'merge', 'finish'] as const;
+
+/**
+ * Describes a module's default export as a plugin, or explains why it is not one. Runs inside the
+ * sandbox too (as source), so it must stay plain JavaScript semantics: no host objects.
+ */
+export function describeExport(exported: unknown): RawDescription | string {
+  if (typeof exported !== 'object' || exported === null) return 'the module has no default export object';
+  const plugin = exported as Record<string, unknown>;
+  const isPolicy = typeof plugin.decide === 'function';
+  const missing = reducerHooks.filter((hook) => typeof plugin[hook] !== 'function');
+  if (!isPolicy && missing.length > 0) return `the default export is neither a reducer (missing ${missing.join(', ')}) nor a policy (missing decide)`;
+  return {
+    kind: isPolicy ? 'policy' : 'reducer',
+    retractable: typeof plugin.remove === 'function',
+    name: plugin.name,
+    version: plugin.version,
+    description: plugin.description,
+    options: plugin.options,
+    reads: plugin.reads,
+  };
+}
+

@@ -1,0 +1,152 @@
+import { readFile } from 'node:fs/promises';
+import { pathToFileURL } from 'node:url';
+import type { Json, Policy, PolicyInput, Reducer, ReducerContext, StatusReport } from '../core/contract.js';
+import { ErrorCodes, PluginLoadError, PluginThrewError, type ErrorDetails } from '../core/errors.js';
+import { describeExport, toJsonOutput, toPluginInfo } from './describe.js';
+import {
+  defaultLimits,
+  type AccUpdate,
+  type CallContext,
+  type PluginLimits,
+  type PluginRunner,
+  type PluginSource,
+  type PolicyHandle,
+  type ReducerHandle,
+} from './port.js';
+
+/** Counts of hook invocations, for tests that assert how much work an update caused. */
+export interface HookCounts {
+  init: number;
+  add: number;
+  remove: number;
+  merge: number;
+  finish: number;
+  decide: number;
+}
+
+/**
+ * Runs trusted plugins in the host process, with the same contract as the sandbox: batch calls,
+ * JSON-only results, typed errors. For tests and as the benchmark baseline; never a default.
+ */
+export class InlineRunner implements PluginRunner {
+  readonly name = 'inline';
+  /** Hook invocations since construction, across every plugin this runner loaded. */
+  readonly counts: HookCounts = { init: 0, add: 0, remove: 0, merge: 0, finish: 0, decide: 0 };
+
+  async loadReducer(source: PluginSource, limits: Partial<PluginLimits> = {}): Promise<ReducerHandle> {
+    const { plugin, info } = await this.load(source, 'reducer');
+    return new InlineReducer(plugin as Reducer<unknown>, info, { ...defaultLimits, ...limits }, this.counts);
+  }
+
+  async loadPolicy(source: PluginSource, limits: Partial<PluginLimits> = {}): Promise<PolicyHandle> {
+    const { plugin, info } = await this.load(source, 'policy');
+    const policy = plugin as Policy<unknown>;
+    const bounds = { ...defaultLimits, ...limits };
+    const counts = this.counts;
+    return {
+      info,
+      async decide(inputs: readonly PolicyInput[], options: Json, level) {
+        const where: ErrorDetails = { plugin: info.name, hook: 'decide', level: level.id };
+        return inputs.map((input) => {
+          counts.decide++;
+          const decision = guard(() => policy.decide(input, options), where);
+          return toJsonOutput(decision, bounds, where) as ReturnType<Policy['decide']>;
+        });
+      },
+    };
+  }
+
+  async dispose(): Promise<void> {}
+
+  private async load(source: PluginSource, kind: 'reducer' | 'policy') {
+    let module: { default?: unknown };
+    let code: string;
+    try {
+      code = await readFile(source.entry, 'utf8');
+      module = (await import(pathToFileURL(source.entry).href)) as { default?: unknown };
+    } catch (error) {
+      throw new PluginLoadError(ErrorCodes.PluginLoad, `${source.spec}: cannot load ${source.entry}: ${(error as Error).message}`, { cause: error });
+    }
+    const info = toPluginInfo(describeExport(module.default), source, code);
+    if (info.kind !== kind) {
+      throw new PluginLoadError(ErrorCodes.PluginLoad, `${source.spec}: expected a ${kind} plugin, found a ${info.kind}`, { plugin: info.name });
+    }
+    return { plugin: module.default, info };
+  }
+}
+
+function guard<T>(fn: () => T, where: ErrorDetails): T {
+  try {
+    return fn();
+  } catch (error) {
+    const message = error instanceof Error ? error.message : String(error);
+    throw new PluginThrewError(ErrorCodes.PluginThrew, `${where.plugin}.${where.hook} threw at level ${where.level}: ${message}`, { ...where, cause: error });
+  }
+}
+
+class InlineReducer implements ReducerHandle {
+  constructor(
+    private readonly plugin: Reducer<unknown>,
+    readonly info: ReducerHandle['info'],
+    private readonly limits: PluginLimits,
+    private readonly counts: HookCounts,
+  ) {}
+
+  async reduce(groups: readonly (readonly StatusReport[])[], call: CallContext): Promise<Json[]> {
+    return this.run('add', call, (ctx) => groups.map((reports) => this.fold(this.init(ctx), [], reports, ctx)));
+  }
+
+  async update(items: readonly AccUpdate[], call: CallContext): Promise<Json[]> {
+    return this.run('add', call, (ctx) => items.map((item) => this.fold(structuredClone(item.acc), item.remove, item.add, ctx)));
+  }
+
+  async merge(groups: readonly (readonly Json[])[], call: CallContext): Promise<Json[]> {
+    return this.run('merge', call, (ctx) =>
+      groups.map((accs) => {
+        let acc = accs.length === 0 ? this.init(ctx) : structuredClone(accs[0]!);
+        for (let i = 1; i < accs.length; i++) {
+          this.counts.merge++;
+          acc = this.plugin.merge(acc, accs[i]!, ctx);
+        }
+        return acc;
+      }),
+    );
+  }
+
+  async finish(accs: readonly Json[], call: CallContext): Promise<Json[]> {
+    return this.run('finish', call, (ctx) =>
+      accs.map((acc) => {
+        this.counts.finish++;
+        return this.plugin.finish(structuredClone(acc), ctx);
+      }),
+    );
+  }
+
+  private init(ctx: ReducerContext<unknown>): Json {
+    this.counts.init++;
+    return this.plugin.init(ctx);
+  }
+
+  private fold(acc: Json, remove: readonly StatusReport[], add: readonly StatusReport[], ctx: ReducerContext<unknown>): Json {
+    const retract = this.plugin.remove;
+    if (remove.length > 0 && retract === undefined) {
+      throw new PluginThrewError(ErrorCodes.PluginThrew, `${this.info.name} has no remove hook`, { plugin: this.info.name, hook: 'remove' });
+    }
+    for (const report of remove) {
+      this.counts.remove++;
+      acc = retract!.call(this.plugin, acc, report, ctx);
+    }
+    for (const report of add) {
+      this.counts.add++;
+      acc = this.plugin.add(acc, report, ctx);
+    }
+    return acc;
+  }
+
+  private run(hook: string, call: CallContext, body: (ctx: ReducerContext<unknown>) => Json[]): Json[] {
+    const where: ErrorDetails = { plugin: this.info.name, hook, level: call.level.id, binding: call.binding };
+    const ctx: ReducerContext<unknown> = { options: call.options, binding: call.binding, level: call.level, now: call.now };
+    const results = guard(() => body(ctx), where);
+    return toJsonOutput(results, this.limits, where) as Json[];
+  }
+}
