@@ -11,6 +11,9 @@ import type { Topology } from './node/topology.js';
 import { BindingLoader, type BindingConfig } from './pipeline/index.js';
 import { MemoryReportStore, type ReportStore } from './storage/index.js';
 import { InProcessBus, type Transport } from './transport/index.js';
+import type { EdgeAgent } from './rollout/edge-agent.js';
+import { LevelRollouts } from './rollout/host.js';
+import { PolicyLoader } from './rollout/loader.js';
 import { InlineRunner } from '../sandbox/inline.js';
 import type { PluginRunner } from '../sandbox/port.js';
 
@@ -33,6 +36,9 @@ export const Tokens = {
   Storage: Symbol('Storage') as InjectionToken<ReportStore>,
   LevelNode: Symbol('LevelNode') as InjectionToken<LevelNode>,
   BindingLoader: Symbol('BindingLoader') as InjectionToken<BindingLoader>,
+  PolicyLoader: Symbol('PolicyLoader') as InjectionToken<PolicyLoader>,
+  EdgeAgent: Symbol('EdgeAgent') as InjectionToken<EdgeAgent | undefined>,
+  LevelRollouts: Symbol('LevelRollouts') as InjectionToken<LevelRollouts>,
 } as const;
 
 /** What a hierarchy can be given instead of the defaults. */
@@ -46,6 +52,8 @@ export interface RootOptions {
   readonly runner?: PluginRunner;
   readonly createRunner?: (clock: Clock) => PluginRunner;
   readonly nodeOptions?: Partial<LevelNodeOptions>;
+  /** Reaches the agents on the edges (the demo's simulated edges); directives are only recorded without one. */
+  readonly edgeAgent?: EdgeAgent;
 }
 
 /**
@@ -65,6 +73,10 @@ export function createRootContainer(topology: Topology, bindings: readonly Bindi
   root.register(Tokens.BindingLoader, {
     useFactory: instanceCachingFactory((c) => new BindingLoader(c.resolve(Tokens.PluginRunner), c.resolve(Tokens.PluginCatalog))),
   });
+  root.register(Tokens.PolicyLoader, {
+    useFactory: instanceCachingFactory((c) => new PolicyLoader(c.resolve(Tokens.PluginRunner), c.resolve(Tokens.PluginCatalog))),
+  });
+  root.register(Tokens.EdgeAgent, { useValue: options.edgeAgent });
   root.register(Tokens.Topology, { useValue: topology });
   root.register(Tokens.Bindings, { useValue: bindings });
   root.register(Tokens.NodeOptions, { useValue: { ...defaultNodeOptions, ...options.nodeOptions } });
@@ -76,6 +88,20 @@ export function createLevelContainer(root: DependencyContainer, level: Level): D
   const child = root.createChildContainer();
   child.register(Tokens.Level, { useValue: level });
   child.register(Tokens.Storage, { useValue: new MemoryReportStore() });
+  child.register(Tokens.LevelRollouts, {
+    useFactory: instanceCachingFactory(
+      (c) =>
+        new LevelRollouts({
+          level: c.resolve(Tokens.Level),
+          topology: c.resolve(Tokens.Topology),
+          loader: c.resolve(Tokens.PolicyLoader),
+          clock: c.resolve(Tokens.Clock),
+          transport: c.resolve(Tokens.Transport),
+          logger: c.resolve(Tokens.Logger),
+          edgeAgent: c.resolve(Tokens.EdgeAgent),
+        }),
+    ),
+  });
   child.register(Tokens.LevelNode, {
     useFactory: instanceCachingFactory((c) => {
       const nodeOptions = c.resolve(Tokens.NodeOptions);
@@ -90,6 +116,7 @@ export function createLevelContainer(root: DependencyContainer, level: Level): D
         metrics: c.resolve(Tokens.Metrics),
         storage: c.resolve(Tokens.Storage),
         transport: c.resolve(Tokens.Transport),
+        rollouts: c.resolve(Tokens.LevelRollouts),
         options: { ...nodeOptions, epoch: nodeOptions.epoch ?? clock.now() },
       });
     }),

@@ -152,6 +152,18 @@ export interface PolicyChild {
   readonly summary: Json;
 }
 
+/**
+ * What a level may do for a rollout, granted by its parent's decision. A level never has more
+ * children started (in flight or finished) than `maxStarted`, and starts none after `until`; it
+ * keeps acting on its grant while its parent is unreachable. The center has no grant (`null`).
+ */
+export interface Grant {
+  /** Most children that may be started in total, or null for no limit. */
+  readonly maxStarted: number | null;
+  /** No child may be started after this time (RFC 3339), or null for no deadline. */
+  readonly until: string | null;
+}
+
 /** Everything a policy decides from. */
 export interface PolicyInput {
   readonly rollout: { readonly id: string; readonly workload: string; readonly version: string; readonly startedAt: string };
@@ -161,6 +173,9 @@ export interface PolicyInput {
   readonly now: string;
   /** What the policy returned as `memo` last time for this rollout at this level, or null. */
   readonly memo: Json;
+  /** The grant this level holds from its parent, or null at the center. */
+  readonly grant?: Grant | null;
+  /** Every child in the rollout's scope, in group order then id order. */
   readonly children: readonly PolicyChild[];
 }
 

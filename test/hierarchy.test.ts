@@ -202,6 +202,7 @@ describe('edge autonomy', () => {
       seq,
       sentAt: '2026-11-24T10:00:00.000Z',
       bindings: { count: { groups: { '*': count }, coverage: { expected: 6, reporting: count, stale: 0, unreachable: 0 }, degraded: null } },
+      rollouts: {},
     });
     bus.sendPartial('center', partial(5, 3));
     bus.sendPartial('center', partial(5, 3));

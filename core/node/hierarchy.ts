@@ -1,11 +1,14 @@
 import type { DependencyContainer, InjectionToken } from 'tsyringe';
 import { z } from 'zod';
 import { createLevelContainer, createRootContainer, Tokens, type RootOptions } from '../container.js';
-import { ErrorCodes, NotFoundError } from '../errors.js';
+import { ErrorCodes, NotFoundError, ValidationError } from '../errors.js';
 import { parseOrThrow, parseReports, type Rejection } from '../model/index.js';
 import { BindingSchema, type BindingInput, type SummaryView } from '../pipeline/index.js';
 import type { DestinationStatus } from '../transport/index.js';
 import type { PluginRunner } from '../../sandbox/port.js';
+import { toIso, type Clock } from '../clock/index.js';
+import { addCounts, emptyCounts, RolloutSpecSchema, type AuditEntry, type RolloutCommand, type RolloutSpecInput, type StateCounts } from '../rollout/index.js';
+import type { Decision } from '../contract.js';
 import { LevelNode, type IngestResult } from './level-node.js';
 import { Topology, TopologySchema, type TopologyInput } from './topology.js';
 
@@ -115,11 +118,109 @@ export class Hierarchy {
     return this.center.destinationStatus(destination);
   }
 
+  /**
+   * Starts a rollout at the center. The spec is validated, its workload checked and the policy of
+   * every level kind loaded with its options validated before anything starts.
+   */
+  async startRollout(input: RolloutSpecInput): Promise<void> {
+    const spec = parseOrThrow(RolloutSpecSchema, input, 'rollout spec', ErrorCodes.InvalidRollout);
+    if (this.center.rollouts.has(spec.id)) {
+      throw new ValidationError(ErrorCodes.InvalidRollout, `rollout "${spec.id}" already exists`, { issues: [{ path: 'id', message: 'already exists' }] });
+    }
+    const loader = this.container.resolve(Tokens.PolicyLoader);
+    for (const kind of ['center', 'region', 'site'] as const) {
+      const { policy, options } = spec.policies[kind];
+      await loader.load(policy, options, `rollout "${spec.id}" policies.${kind}`);
+    }
+    await this.center.rollouts.begin(spec, toIso(this.clock.now()), 'run', null);
+  }
+
+  /** Sends an operator command for a rollout down from the center: pause, resume, abort or rollback. */
+  commandRollout(id: string, command: 'pause' | 'resume' | 'abort' | 'rollback'): void {
+    const mapped: RolloutCommand = command === 'resume' ? 'run' : command;
+    this.center.rollouts.command(id, mapped);
+  }
+
+  /**
+   * One step of the loop: every level folds and forwards its partials and rollout progress
+   * bottom-up, then every level's rollout controllers decide top-down and send their directives.
+   */
+  async tick(): Promise<void> {
+    await this.settle();
+    for (const level of [...this.topology.bottomUp()].reverse()) await this.node(level.id).evaluateRollouts();
+    await this.settle();
+  }
+
+  /** A rollout's progress: children by state at each level kind, destinations by state, and the decisions taken. */
+  rolloutStatus(id: string): RolloutStatus {
+    const controller = this.center.rollouts.controller(id);
+    const levels: Record<'center' | 'region' | 'site', StateCounts> = { center: emptyCounts(), region: emptyCounts(), site: emptyCounts() };
+    const decisions: AuditEntry[] = [];
+    const byLevel: Record<string, { state: string; children: StateCounts }> = {};
+    for (const node of this.nodes.values()) {
+      if (!node.rollouts.has(id)) continue;
+      const at = node.rollouts.controller(id);
+      addCounts(levels[node.kind], at.childCounts());
+      byLevel[node.id] = { state: at.report().state, children: at.childCounts() };
+      decisions.push(...node.rollouts.auditTrail().filter((entry) => entry.rollout === id));
+    }
+    decisions.sort((a, b) => (a.at < b.at ? -1 : a.at > b.at ? 1 : depth(this.topology, a.level) - depth(this.topology, b.level)));
+    const report = controller.report();
+    return {
+      id,
+      version: controller.spec.version,
+      state: report.state,
+      command: controller.currentCommand,
+      destinations: report.counts,
+      levels,
+      byLevel,
+      decisions: decisions.map((entry) => ({
+        at: entry.at,
+        level: entry.level,
+        action: entry.decision?.action ?? 'hold',
+        started: entry.started,
+        targets: entry.decision?.targets.length ?? 0,
+        budgetExceeded: entry.decision?.budgetExceeded ?? false,
+        reason: entry.error === null ? (entry.decision?.reason ?? '') : entry.error.message,
+        ...(entry.error === null ? {} : { error: entry.error.code }),
+      })),
+    };
+  }
+
+  /** Every decision recorded for a rollout, with the full policy input: what a replay feeds back. */
+  auditTrail(id: string): AuditEntry[] {
+    return [...this.nodes.values()].flatMap((node) => node.rollouts.auditTrail().filter((entry) => entry.rollout === id));
+  }
+
+  private get clock(): Clock {
+    return this.container.resolve(Tokens.Clock);
+  }
+
   /** Stops every level and releases the plugin runner. */
   async dispose(): Promise<void> {
     for (const node of this.nodes.values()) node.stop();
     await this.runner.dispose();
   }
+}
+
+/** A rollout's progress, as `rolloutStatus` reports it. */
+export interface RolloutStatus {
+  id: string;
+  version: string;
+  /** The center's state: progressing, succeeded (every region done) or failed (halted). */
+  state: string;
+  command: RolloutCommand;
+  destinations: StateCounts;
+  /** Children by state, summed over the levels of each kind: regions at the center, sites at the regions, edges at the sites. */
+  levels: Record<'center' | 'region' | 'site', StateCounts>;
+  byLevel: Record<string, { state: string; children: StateCounts }>;
+  decisions: { at: string; level: string; action: Decision['action']; started: string[]; targets: number; budgetExceeded: boolean; reason: string; error?: string }[];
+}
+
+function depth(topology: Topology, level: string): number {
+  let n = 0;
+  for (let at = topology.levels.get(level); at?.parent !== undefined; at = topology.levels.get(at.parent)) n++;
+  return n;
 }
 
 /** Why a report that no level owns is rejected: its validation issues, or else its unknown destination. */

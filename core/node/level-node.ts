@@ -7,6 +7,7 @@ import { parseReports, reportKey, type Level, type Rejection } from '../model/in
 import { Binding, compileGroupBy, compileSelector, destinationInScope, type BindingConfig, type BindingLoader, type SummaryView } from '../pipeline/index.js';
 import type { ReportStore } from '../storage/index.js';
 import type { DestinationStatus, PartialMessage, Transport } from '../transport/index.js';
+import type { LevelRollouts } from '../rollout/host.js';
 import type { Topology } from './topology.js';
 
 /** Tunables of a level node. */
@@ -31,6 +32,7 @@ export interface LevelNodeDeps {
   readonly metrics: Metrics;
   readonly storage: ReportStore;
   readonly transport: Transport;
+  readonly rollouts: LevelRollouts;
   readonly options: LevelNodeOptions;
 }
 
@@ -110,6 +112,7 @@ export class LevelNode {
     this.deps.transport.bind(level.id, {
       onPartial: (message) => this.receive(message),
       onStatusQuery: (destination) => this.destinationStatus(destination),
+      onDirective: (message) => this.deps.rollouts.receive(message),
     });
     this.started = true;
   }
@@ -139,6 +142,7 @@ export class LevelNode {
         continue;
       }
       this.deps.storage.put(report);
+      this.deps.rollouts.observeReport(report);
       for (const binding of this.bindings.values()) if (binding.matches(report)) binding.apply(report, previous);
       result.accepted++;
     }
@@ -194,6 +198,16 @@ export class LevelNode {
     return this.deps.transport.queryStatus(child.id, destination);
   }
 
+  /** The rollouts running at this level. */
+  get rollouts(): LevelRollouts {
+    return this.deps.rollouts;
+  }
+
+  /** Lets every due rollout controller at this level decide, and delivers its directives. */
+  async evaluateRollouts(): Promise<void> {
+    await this.deps.rollouts.evaluate();
+  }
+
   /** Detaches from the transport. */
   stop(): void {
     this.deps.transport.unbind(this.id);
@@ -206,6 +220,7 @@ export class LevelNode {
       return;
     }
     this.childrenSeen.set(message.from, { epoch: message.epoch, seq: message.seq });
+    this.deps.rollouts.observeChild(message.from, message.rollouts);
     for (const [name, partial] of Object.entries(message.bindings)) {
       const binding = this.bindings.get(name);
       if (binding === undefined) {
@@ -221,9 +236,10 @@ export class LevelNode {
     if (parent === undefined) return;
     const unreachable = this.unreachableChildren();
     const bindings = Object.fromEntries([...this.bindings].map(([name, binding]) => [name, binding.partial(unreachable)]));
-    const body = JSON.stringify(bindings);
+    const rollouts = this.deps.rollouts.reports();
+    const body = JSON.stringify([bindings, rollouts]);
     if (body === this.lastSent || !this.deps.transport.linkUp(this.id)) return;
-    const message: PartialMessage = { from: this.id, epoch: this.deps.options.epoch, seq: ++this.seq, sentAt: toIso(this.deps.clock.now()), bindings };
+    const message: PartialMessage = { from: this.id, epoch: this.deps.options.epoch, seq: ++this.seq, sentAt: toIso(this.deps.clock.now()), bindings, rollouts };
     if (this.deps.transport.sendPartial(parent, message)) {
       this.lastSent = body;
       this.deps.metrics.partialsSent.inc({ level: this.id });

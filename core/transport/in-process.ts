@@ -1,6 +1,6 @@
 import { EdgesumError, ErrorCodes, NotFoundError } from '../errors.js';
 import { parseOrThrow } from '../model/index.js';
-import { DestinationStatusSchema, PartialMessageSchema, type DestinationStatus, type PartialMessage } from './messages.js';
+import { DestinationStatusSchema, DirectiveMessageSchema, PartialMessageSchema, type DestinationStatus, type DirectiveMessage, type PartialMessage } from './messages.js';
 import type { LevelEndpoint, Transport } from './port.js';
 
 /**
@@ -24,6 +24,12 @@ export class InProcessBus implements Transport {
     if (this.down.has(message.from)) return false;
     const endpoint = this.endpoint(to);
     endpoint.onPartial(parseOrThrow(PartialMessageSchema, JSON.parse(JSON.stringify(message)), `partial from ${message.from}`));
+    return true;
+  }
+
+  sendDirective(to: string, message: DirectiveMessage): boolean {
+    if (this.down.has(to)) return false;
+    this.endpoint(to).onDirective(parseOrThrow(DirectiveMessageSchema, JSON.parse(JSON.stringify(message)), `directive from ${message.from}`));
     return true;
   }
 

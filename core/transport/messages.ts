@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { ErrorCodes, type ErrorCode } from '../errors.js';
 import { IdSchema, JsonSchema, StatusReportSchema } from '../model/index.js';
+import { RolloutReportSchema } from '../rollout/messages.js';
 
 const CoverageSchema = z.strictObject({
   expected: z.number().int().nonnegative(),
@@ -32,6 +33,8 @@ export const PartialMessageSchema = z.strictObject({
   seq: z.number().int().nonnegative(),
   sentAt: z.iso.datetime({ offset: true }),
   bindings: z.record(z.string(), BindingPartialSchema),
+  /** Rollout progress of the sending level, by rollout id. */
+  rollouts: z.record(z.string(), RolloutReportSchema).default({}),
 });
 
 /** The status of one edge copy set: every latest report of one destination, from the level that owns it. */
@@ -41,5 +44,6 @@ export const DestinationStatusSchema = z.strictObject({
   reports: z.array(StatusReportSchema),
 });
 
-export type PartialMessage = z.infer<typeof PartialMessageSchema>;
+export type PartialMessage = z.output<typeof PartialMessageSchema>;
+export { DirectiveMessageSchema, type DirectiveMessage } from '../rollout/messages.js';
 export type DestinationStatus = z.infer<typeof DestinationStatusSchema>;

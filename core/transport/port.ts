@@ -1,9 +1,11 @@
-import type { DestinationStatus, PartialMessage } from './messages.js';
+import type { DestinationStatus, DirectiveMessage, PartialMessage } from './messages.js';
 
 /** What a level node exposes to the transport. */
 export interface LevelEndpoint {
   /** A partial from one of this level's children. */
   onPartial(message: PartialMessage): void;
+  /** A rollout directive from this level's parent. */
+  onDirective(message: DirectiveMessage): void;
   /** The status of one destination at or below this level. */
   onStatusQuery(destination: string): Promise<DestinationStatus>;
 }
@@ -19,6 +21,8 @@ export interface Transport {
   unbind(level: string): void;
   /** Sends a child's partial to its parent `to`; `false` when the child's link is down. */
   sendPartial(to: string, message: PartialMessage): boolean;
+  /** Sends a rollout directive down to child level `to`; `false` when that child's link is down. */
+  sendDirective(to: string, message: DirectiveMessage): boolean;
   /** Asks level `to` for one destination's status; rejects with `EDGESUM_UNREACHABLE` when its link is down. */
   queryStatus(to: string, destination: string): Promise<DestinationStatus>;
   /** Whether the link between `level` and its parent is up. */

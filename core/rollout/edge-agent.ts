@@ -1,0 +1,19 @@
+import type { ObjectRef } from '../contract.js';
+
+/** What a site tells one edge: run this version of this object, for this rollout. */
+export interface EdgeDirective {
+  readonly rollout: string;
+  readonly destination: string;
+  readonly ref: ObjectRef;
+  readonly version: string;
+  /** When the site issued it, RFC 3339. */
+  readonly at: string;
+}
+
+/**
+ * How a site reaches the agents on its edges. The edge answers through ordinary status reports of
+ * the workload, carrying the version it runs and how applying it went (see the rollout's `status`).
+ */
+export interface EdgeAgent {
+  apply(directive: EdgeDirective): void;
+}

@@ -1,0 +1,180 @@
+import type { Grant, StatusReport } from '../contract.js';
+import { toIso, type Clock } from '../clock/index.js';
+import { ErrorCodes, NotFoundError, ValidationError } from '../errors.js';
+import type { Logger } from '../log/index.js';
+import { refKey, type Level } from '../model/index.js';
+import type { Topology } from '../node/topology.js';
+import type { Transport } from '../transport/index.js';
+import { RolloutController, type AuditEntry, type RolloutChild } from './controller.js';
+import type { EdgeAgent, EdgeDirective } from './edge-agent.js';
+import type { PolicyLoader } from './loader.js';
+import type { DirectiveMessage, RolloutCommand, RolloutReport } from './messages.js';
+import type { RolloutSpec } from './spec.js';
+
+/** What the rollouts of one level need. */
+export interface LevelRolloutsDeps {
+  readonly level: Level;
+  readonly topology: Topology;
+  readonly loader: PolicyLoader;
+  readonly clock: Clock;
+  readonly transport: Transport;
+  readonly logger: Logger;
+  readonly edgeAgent: EdgeAgent | undefined;
+}
+
+/**
+ * The rollouts running at one level: builds a controller when a rollout reaches the level (from
+ * the operator at the center, from a directive below), feeds it child progress and edge reports,
+ * delivers its directives (again, once a cut link is back) and keeps the level's audit trail.
+ */
+export class LevelRollouts {
+  private readonly controllers = new Map<string, RolloutController>();
+  private readonly inbox: DirectiveMessage[] = [];
+  /** Latest directive per (rollout, child level), and whether it got through. */
+  private readonly outbox = new Map<string, { to: string; message: DirectiveMessage; delivered: boolean }>();
+  private readonly edgeDirectives = new Map<string, EdgeDirective>();
+  private readonly trail: AuditEntry[] = [];
+  private seq = 0;
+
+  constructor(private readonly deps: LevelRolloutsDeps) {}
+
+  /** Starts a rollout at this level: at the center by the operator, elsewhere by a directive. */
+  async begin(spec: RolloutSpec, startedAt: string, command: RolloutCommand, grant: Grant | null): Promise<RolloutController> {
+    let controller = this.controllers.get(spec.id);
+    if (controller === undefined) {
+      const workload = this.deps.topology.workloads.get(spec.workload);
+      if (workload === undefined) {
+        throw new ValidationError(ErrorCodes.InvalidRollout, `rollout "${spec.id}": workload "${spec.workload}" is not declared in the topology`, { issues: [{ path: 'workload', message: 'unknown workload' }] });
+      }
+      const kind = this.deps.level.kind;
+      const { policy, options } = spec.policies[kind];
+      const loaded = await this.deps.loader.load(policy, options, `rollout "${spec.id}" policies.${kind}`);
+      controller = new RolloutController({
+        spec,
+        startedAt,
+        level: { id: this.deps.level.id, kind },
+        children: this.children(spec),
+        policy: loaded.handle,
+        options: loaded.options,
+        clock: this.deps.clock,
+        grandchildren: (child) => this.deps.topology.children(child).length + this.deps.topology.destinationsOf(child).length,
+        effects: {
+          start: (child, childGrant) => this.start(spec, startedAt, child, childGrant),
+          command: (child, childCommand, childGrant) => this.send(spec, startedAt, child.id, childCommand, childGrant),
+          revert: (child, version) => this.toEdge(spec, child.id, version),
+          audit: (entry) => this.record(entry),
+        },
+      });
+      this.controllers.set(spec.id, controller);
+    }
+    controller.direct(command, grant);
+    return controller;
+  }
+
+  /** A directive from the parent; acted on at the next `evaluate`, since loading a policy is asynchronous. */
+  receive(message: DirectiveMessage): void {
+    this.inbox.push(message);
+  }
+
+  /** The operator's command at this level (the center, normally). */
+  command(id: string, command: RolloutCommand): void {
+    this.controller(id).direct(command, null);
+  }
+
+  /** Feeds an own destination's report to every rollout of its workload. */
+  observeReport(report: StatusReport): void {
+    for (const controller of this.controllers.values()) {
+      const workload = this.deps.topology.workloads.get(controller.spec.workload);
+      if (workload !== undefined && refKey(workload.ref) === refKey(report.ref)) controller.observeReport(report);
+    }
+  }
+
+  /** Feeds a child level's rollout progress. */
+  observeChild(child: string, rollouts: Readonly<Record<string, RolloutReport>>): void {
+    for (const [id, report] of Object.entries(rollouts)) this.controllers.get(id)?.observeLevel(child, report);
+  }
+
+  /** Applies pending directives, redelivers undelivered ones, and lets every due controller decide. */
+  async evaluate(): Promise<void> {
+    for (const message of this.inbox.splice(0)) {
+      try {
+        await this.begin(message.rollout, message.startedAt, message.command, message.grant);
+      } catch (error) {
+        this.deps.logger.error('cannot run a rollout directive', { level: this.deps.level.id, rollout: message.rollout.id, error: (error as Error).message });
+      }
+    }
+    for (const entry of this.outbox.values()) {
+      if (!entry.delivered) entry.delivered = this.deps.transport.sendDirective(entry.to, entry.message);
+    }
+    for (const controller of this.controllers.values()) await controller.evaluate();
+  }
+
+  /** This level's progress per rollout, for its partial. */
+  reports(): Record<string, RolloutReport> {
+    return Object.fromEntries([...this.controllers].map(([id, controller]) => [id, controller.report()]));
+  }
+
+  /** One rollout's controller at this level. */
+  controller(id: string): RolloutController {
+    const controller = this.controllers.get(id);
+    if (controller === undefined) throw new NotFoundError(ErrorCodes.UnknownRollout, `no rollout "${id}" at level ${this.deps.level.id}`, { level: this.deps.level.id });
+    return controller;
+  }
+
+  /** Whether the rollout has reached this level. */
+  has(id: string): boolean {
+    return this.controllers.has(id);
+  }
+
+  /** Every decision taken at this level, oldest first. */
+  auditTrail(): readonly AuditEntry[] {
+    return this.trail;
+  }
+
+  private record(entry: AuditEntry): void {
+    this.trail.push(entry);
+    this.deps.logger.info('rollout decision', {
+      rollout: entry.rollout,
+      level: entry.level,
+      action: entry.decision?.action ?? 'hold',
+      started: entry.started.length,
+      error: entry.error?.code,
+    });
+  }
+
+  /** The last directive sent to each edge of this level. */
+  directiveFor(destination: string): EdgeDirective | undefined {
+    return this.edgeDirectives.get(destination);
+  }
+
+  private children(spec: RolloutSpec): RolloutChild[] {
+    const { topology, level } = this.deps;
+    const inScope = (labels: Readonly<Record<string, string>>) => Object.entries(spec.selector.matchLabels).every(([key, value]) => labels[key] === value);
+    return [
+      ...topology.children(level.id).map((child) => ({
+        id: child.id,
+        labels: child.labels,
+        kind: 'level' as const,
+        inScope: topology.destinationsBelow(child.id).filter((destination) => inScope(destination.labels)).length,
+      })),
+      ...topology.destinationsOf(level.id).map((destination) => ({ id: destination.id, labels: destination.labels, kind: 'destination' as const, inScope: inScope(destination.labels) ? 1 : 0 })),
+    ];
+  }
+
+  private start(spec: RolloutSpec, startedAt: string, child: RolloutChild, grant: Grant): void {
+    if (child.kind === 'destination') this.toEdge(spec, child.id, spec.version);
+    else this.send(spec, startedAt, child.id, 'run', grant);
+  }
+
+  private send(spec: RolloutSpec, startedAt: string, to: string, command: RolloutCommand, grant: Grant): void {
+    const message: DirectiveMessage = { from: this.deps.level.id, seq: ++this.seq, rollout: spec, startedAt, command, grant };
+    this.outbox.set(`${spec.id}|${to}`, { to, message, delivered: this.deps.transport.sendDirective(to, message) });
+  }
+
+  private toEdge(spec: RolloutSpec, destination: string, version: string): void {
+    const ref = this.deps.topology.workloads.get(spec.workload)!.ref;
+    const directive: EdgeDirective = { rollout: spec.id, destination, ref, version, at: toIso(this.deps.clock.now()) };
+    this.edgeDirectives.set(destination, directive);
+    this.deps.edgeAgent?.apply(directive);
+  }
+}

@@ -1,0 +1,6 @@
+export * from './spec.js';
+export * from './messages.js';
+export * from './controller.js';
+export * from './edge-agent.js';
+export * from './loader.js';
+export * from './host.js';

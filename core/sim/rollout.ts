@@ -1,0 +1,40 @@
+import type { ManualClock } from '../clock/index.js';
+import type { Hierarchy, RolloutStatus } from '../node/index.js';
+import type { SimulatedEdges } from './edges.js';
+
+/** How long and in which steps a simulated rollout runs. */
+export interface RolloutRunOptions {
+  /** Simulated time per step, ms. */
+  readonly stepMs?: number;
+  /** Simulated time after which the run stops whatever the state, ms. */
+  readonly maxMs?: number;
+  /** Called after every step, e.g. to draw progress. */
+  readonly onStep?: (status: RolloutStatus, elapsedMs: number) => void;
+}
+
+/**
+ * Drives a rollout in simulated time: each step advances the clock, delivers the reports of the
+ * edges that finished applying, and runs one tick of the hierarchy. Stops when the center is done
+ * (succeeded or halted) or nothing has moved for a while, or at `maxMs`.
+ */
+export async function runRollout(hierarchy: Hierarchy, edges: SimulatedEdges, clock: ManualClock, id: string, options: RolloutRunOptions = {}): Promise<RolloutStatus> {
+  const stepMs = options.stepMs ?? 15_000;
+  const maxMs = options.maxMs ?? 6 * 3_600_000;
+  const quietLimit = 40;
+  let status = hierarchy.rolloutStatus(id);
+  let quiet = 0;
+  let fingerprint = '';
+  for (let elapsed = 0; elapsed < maxMs; elapsed += stepMs) {
+    clock.advance(stepMs);
+    hierarchy.ingest(edges.due());
+    await hierarchy.tick();
+    status = hierarchy.rolloutStatus(id);
+    options.onStep?.(status, elapsed + stepMs);
+    if (status.command === 'run' && (status.state === 'succeeded' || status.state === 'failed')) break;
+    const now = JSON.stringify([status.destinations, status.decisions.length]);
+    quiet = now === fingerprint && edges.inFlight === 0 ? quiet + 1 : 0;
+    fingerprint = now;
+    if (quiet >= quietLimit) break;
+  }
+  return status;
+}
