@@ -37,7 +37,7 @@ export const Tokens = {
   LevelNode: Symbol('LevelNode') as InjectionToken<LevelNode>,
   BindingLoader: Symbol('BindingLoader') as InjectionToken<BindingLoader>,
   PolicyLoader: Symbol('PolicyLoader') as InjectionToken<PolicyLoader>,
-  EdgeAgent: Symbol('EdgeAgent') as InjectionToken<EdgeAgent | undefined>,
+  EdgeAgent: Symbol('EdgeAgent') as InjectionToken<EdgeAgent>,
   LevelRollouts: Symbol('LevelRollouts') as InjectionToken<LevelRollouts>,
 } as const;
 
@@ -76,7 +76,7 @@ export function createRootContainer(topology: Topology, bindings: readonly Bindi
   root.register(Tokens.PolicyLoader, {
     useFactory: instanceCachingFactory((c) => new PolicyLoader(c.resolve(Tokens.PluginRunner), c.resolve(Tokens.PluginCatalog))),
   });
-  root.register(Tokens.EdgeAgent, { useValue: options.edgeAgent });
+  root.register(Tokens.EdgeAgent, { useValue: options.edgeAgent ?? unattendedEdges });
   root.register(Tokens.Topology, { useValue: topology });
   root.register(Tokens.Bindings, { useValue: bindings });
   root.register(Tokens.NodeOptions, { useValue: { ...defaultNodeOptions, ...options.nodeOptions } });
@@ -123,6 +123,9 @@ export function createLevelContainer(root: DependencyContainer, level: Level): D
   });
   return child;
 }
+
+/** Edges with no agent attached: directives are only recorded, for the edges to fetch. */
+const unattendedEdges: EdgeAgent = { apply() {} };
 
 /** The runner every hierarchy gets unless told otherwise. */
 export function defaultRunner(_clock: Clock): PluginRunner {

@@ -19,7 +19,7 @@ export interface LevelRolloutsDeps {
   readonly clock: Clock;
   readonly transport: Transport;
   readonly logger: Logger;
-  readonly edgeAgent: EdgeAgent | undefined;
+  readonly edgeAgent: EdgeAgent;
 }
 
 /**
@@ -175,6 +175,6 @@ export class LevelRollouts {
     const ref = this.deps.topology.workloads.get(spec.workload)!.ref;
     const directive: EdgeDirective = { rollout: spec.id, destination, ref, version, at: toIso(this.deps.clock.now()) };
     this.edgeDirectives.set(destination, directive);
-    this.deps.edgeAgent?.apply(directive);
+    this.deps.edgeAgent.apply(directive);
   }
 }
