@@ -3,7 +3,10 @@ import { ManualClock } from '../clock/index.js';
 import type { RootOptions } from '../container.js';
 import { Hierarchy } from '../node/index.js';
 import type { SummaryView } from '../pipeline/index.js';
-import { fleetBindings, fleetReports, fleetTopology } from '../sim/fleet.js';
+import { fleetBindings, fleetReports, fleetRollout, fleetTopology } from '../sim/fleet.js';
+import { SimulatedEdges } from '../sim/edges.js';
+import { runRollout } from '../sim/rollout.js';
+import type { Hierarchy as HierarchyType, RolloutStatus } from '../node/index.js';
 import { ErrorCodes, ValidationError } from '../errors.js';
 import { progress, type Output } from './io.js';
 
@@ -24,6 +27,15 @@ export interface DemoResult {
   reports: { sent: number; accepted: number; rejected: number };
   summaries: Record<string, SummaryView>;
   destinationStatus: { destination: string; level: string; reports: number };
+  rollout: DemoRollout;
+}
+
+/** The demo rollout's outcome: states per level kind, per level, and the decisions that did something. */
+export interface DemoRollout extends Omit<RolloutStatus, 'decisions' | 'byLevel'> {
+  failingRegion: string;
+  simulatedMinutes: number;
+  byLevel: Record<string, string>;
+  decisions: RolloutStatus['decisions'];
 }
 
 const batchSize = 500;
@@ -51,7 +63,15 @@ export async function demoCommand(flags: DemoFlags, deps: { output: Output; root
   const clock = new ManualClock();
   const topology = fleetTopology(shape);
   const started = performance.now();
-  const hierarchy = await Hierarchy.create({ topology, bindings: fleetBindings() }, { clock, ...deps.root });
+  const failingRegion = `region-${Math.min(3, shape.regions)}`;
+  const edges = new SimulatedEdges({
+    clock,
+    seed,
+    destinations: topology.destinations.map((destination) => ({ ...destination, labels: destination.labels ?? {} })),
+    applyDelayMs: [10_000, 90_000],
+    failureRate: (destination) => (destination.labels.region === failingRegion && shape.regions > 1 ? 0.4 : 0),
+  });
+  const hierarchy = await Hierarchy.create({ topology, bindings: fleetBindings() }, { clock, edgeAgent: edges, ...deps.root });
   try {
     const reports = fleetReports(topology, { seed, now: clock.now() });
     const bar = progress(deps.output, 'ingesting reports');
@@ -69,6 +89,7 @@ export async function demoCommand(flags: DemoFlags, deps: { output: Output; root
     const probe = topology.destinations[0]!.id;
     const status = await hierarchy.destinationStatus(probe);
     const elapsed = performance.now() - started;
+    const rollout = await demoRollout(hierarchy, edges, clock, failingRegion, deps.output);
     const levels = { center: 1, region: shape.regions, site: shape.regions * shape.sitesPerRegion };
     const result: DemoResult = {
       runner: hierarchy.runner.name,
@@ -77,6 +98,7 @@ export async function demoCommand(flags: DemoFlags, deps: { output: Output; root
       reports: { sent: reports.length, accepted, rejected },
       summaries,
       destinationStatus: { destination: status.destination, level: status.level, reports: status.reports.length },
+      rollout,
     };
     if (flags.json) deps.output.out(`${JSON.stringify(result)}\n`);
     else deps.output.out(renderDemo(result, elapsed));
@@ -86,11 +108,70 @@ export async function demoCommand(flags: DemoFlags, deps: { output: Output; root
   }
 }
 
+async function demoRollout(hierarchy: HierarchyType, edges: SimulatedEdges, clock: ManualClock, failingRegion: string, output: Output): Promise<DemoRollout> {
+  const spec = fleetRollout();
+  const begin = clock.now();
+  await hierarchy.startRollout(spec);
+  const bar = progress(output, `rolling out ${spec.version}`);
+  const status = await runRollout(hierarchy, edges, clock, spec.id, {
+    onStep: (step) => bar.update(step.destinations.succeeded + step.destinations.failed + step.destinations['timed-out'], destinationsInScope(step)),
+  });
+  bar.end();
+  const { decisions, byLevel, ...rest } = status;
+  return {
+    ...rest,
+    failingRegion,
+    simulatedMinutes: Math.round((clock.now() - begin) / 60_000),
+    byLevel: Object.fromEntries(Object.entries(byLevel).map(([level, entry]) => [level, entry.state])),
+    decisions: meaningful(decisions),
+  };
+}
+
+/** Decisions that did something, without repeats of the same verdict at the same level. */
+function meaningful(decisions: RolloutStatus['decisions']): RolloutStatus['decisions'] {
+  const last = new Map<string, string>();
+  return decisions.filter((decision) => {
+    if (decision.action === 'hold' && decision.error === undefined && !decision.budgetExceeded) return false;
+    const verdict = JSON.stringify([decision.action, decision.reason, decision.error]);
+    if (decision.started.length === 0 && last.get(decision.level) === verdict) return false;
+    last.set(decision.level, verdict);
+    return true;
+  });
+}
+
+function destinationsInScope(status: RolloutStatus): number {
+  const { skipped: _skipped, ...rest } = status.destinations;
+  return Object.values(rest).reduce((sum, n) => sum + n, 0);
+}
+
+function renderRollout(rollout: DemoRollout): string[] {
+  const counts = (c: Record<string, number>) =>
+    Object.entries(c)
+      .filter(([, n]) => n > 0)
+      .map(([state, n]) => `${n} ${state}`)
+      .join(', ') || 'none';
+  const halted = Object.entries(rollout.byLevel).filter(([, state]) => state === 'failed').map(([level]) => level);
+  const lines = [
+    '',
+    `Rollout ${rollout.id}: web ${rollout.version} (from 1.5.0), ${rollout.simulatedMinutes} simulated minutes; edges in ${rollout.failingRegion} fail 40% of the time`,
+    `  center (waves):        regions ${counts(rollout.levels.center)}`,
+    `  regions (progressive): sites ${counts(rollout.levels.region)}`,
+    `  sites (progressive):   edges ${counts(rollout.levels.site)}`,
+    `  halted levels: ${halted.length === 0 ? 'none' : halted.filter((level) => !level.includes('-site-')).join(', ') + (halted.some((level) => level.includes('-site-')) ? ` (+ ${halted.filter((level) => level.includes('-site-')).length} sites)` : '')}`,
+    '  decisions above the sites:',
+  ];
+  for (const decision of rollout.decisions.filter((d) => !d.level.includes('-site-'))) {
+    const started = decision.started.length > 0 ? ` → started ${decision.started.join(', ')}` : '';
+    lines.push(`    ${decision.at.slice(11, 19)} ${decision.level.padEnd(9)} ${decision.action.padEnd(8)}${started}  (${decision.reason})`);
+  }
+  return lines;
+}
+
 function renderDemo(result: DemoResult, elapsedMs: number): string {
   const { levels } = result;
   const lines = [
     `edgesum demo — ${levels.center} center, ${levels.region} regions, ${levels.site} sites, ${result.destinations} destinations; plugins run in the ${result.runner} runner`,
-    `${result.reports.accepted} of ${result.reports.sent} status reports folded at the sites and merged up to the center in ${(elapsedMs / 1000).toFixed(2)} s`,
+    `${result.reports.accepted} of ${result.reports.sent} status reports folded at the sites and merged up to the center, and the rollout simulated, in ${(elapsedMs / 1000).toFixed(2)} s`,
     '',
     'Summaries at the center:',
   ];
@@ -101,7 +182,8 @@ function renderDemo(result: DemoResult, elapsedMs: number): string {
     lines.push(...renderValue(summary.value, '    ', 14));
   }
   const probe = result.destinationStatus;
-  lines.push('', `Status of one edge copy, read through the center: ${probe.destination} at ${probe.level} holds ${probe.reports} object reports.`, '');
+  lines.push('', `Status of one edge copy, read through the center: ${probe.destination} at ${probe.level} holds ${probe.reports} object reports.`);
+  lines.push(...renderRollout(result.rollout), '');
   return `${lines.join('\n')}\n`;
 }
 

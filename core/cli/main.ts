@@ -5,6 +5,7 @@ import { defaultRunner } from '../container.js';
 import { EdgesumError, ErrorCodes } from '../errors.js';
 import { InlineRunner } from '../../sandbox/inline.js';
 import type { PluginRunner } from '../../sandbox/port.js';
+import { decideCommand, type DecideFlags } from './decide.js';
 import { demoCommand, type DemoFlags } from './demo.js';
 import { formatError, processOutput, type Output } from './io.js';
 import { reduceCommand, type ReduceFlags } from './reduce.js';
@@ -12,7 +13,15 @@ import { reduceCommand, type ReduceFlags } from './reduce.js';
 /** Exit codes: 0 done, 1 the work failed (a plugin error, rejected input with --strict), 2 bad usage or config. */
 export const ExitCodes = { ok: 0, failed: 1, usage: 2 } as const;
 
-const usageCodes = new Set<string>([ErrorCodes.InvalidOptions, ErrorCodes.InvalidConfig, ErrorCodes.InvalidInput, ErrorCodes.UnknownPlugin, ErrorCodes.UnknownBinding]);
+const usageCodes = new Set<string>([
+  ErrorCodes.InvalidOptions,
+  ErrorCodes.InvalidConfig,
+  ErrorCodes.InvalidInput,
+  ErrorCodes.InvalidPolicyInput,
+  ErrorCodes.InvalidRollout,
+  ErrorCodes.UnknownPlugin,
+  ErrorCodes.UnknownBinding,
+]);
 
 function runnerFor(name: string): PluginRunner {
   return name === 'inline' ? new InlineRunner() : defaultRunner(systemClock);
@@ -54,6 +63,22 @@ export function buildCli(output: Output, state: { exitCode: number }): Command {
       const runner = runnerFor(flags.runner);
       try {
         state.exitCode = await reduceCommand(flags, { runner, catalog: new FilePluginCatalog(), clock: systemClock, output });
+      } finally {
+        await runner.dispose();
+      }
+    });
+  program
+    .command('decide')
+    .description('print one rollout-policy decision for a policy input (for policy-as-code tests)')
+    .requiredOption('--policy <spec>', 'builtin:NAME or a path to a policy module')
+    .option('--options <json>', 'policy options as JSON, or @file')
+    .requiredOption('--input <file>', 'policy input JSON file, or - for stdin')
+    .option('--json', 'print exactly the decision as JSON')
+    .addOption(runnerOption())
+    .action(async (flags: DecideFlags & { runner: string }) => {
+      const runner = runnerFor(flags.runner);
+      try {
+        state.exitCode = await decideCommand(flags, { runner, catalog: new FilePluginCatalog(), output });
       } finally {
         await runner.dispose();
       }

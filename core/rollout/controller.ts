@@ -143,13 +143,14 @@ export class RolloutController {
   observeLevel(child: string, report: RolloutReport): void {
     const record = this.records.get(child);
     if (record === undefined || record.state === 'skipped') return;
+    const before = JSON.stringify([record.state, record.counts]);
     record.counts = report.counts;
     record.summary = report.counts;
     if (report.state !== 'pending' && report.state !== record.state) {
       record.state = report.state;
       record.since = Date.parse(report.since);
     }
-    this.dirty = true;
+    if (JSON.stringify([record.state, record.counts]) !== before) this.dirty = true;
   }
 
   /** An own destination's report of the rollout's workload. */
@@ -158,15 +159,17 @@ export class RolloutController {
     if (record === undefined || record.state === 'skipped') return;
     const version = readPath(report, this.deps.spec.status.versionPath);
     const phase = readPath(report, this.deps.spec.status.phasePath);
-    record.summary = { version: typeof version === 'string' ? version : null, phase: typeof phase === 'string' ? phase : null };
+    const summary = { version: typeof version === 'string' ? version : null, phase: typeof phase === 'string' ? phase : null };
+    if (JSON.stringify(summary) !== JSON.stringify(record.summary)) this.dirty = true;
+    record.summary = summary;
     if (version !== this.deps.spec.version) return;
     const state: ChildState = phase === 'Failed' ? 'failed' : phase === 'Succeeded' ? 'succeeded' : 'progressing';
     if (state !== record.state) {
       record.state = state;
       record.since = this.deps.clock.now();
       record.started = true;
+      this.dirty = true;
     }
-    this.dirty = true;
   }
 
   /** Whether a child changed or a requested recheck fell due. */

@@ -1,6 +1,7 @@
 import type { StatusReport } from '../contract.js';
 import type { TopologyInput } from '../node/topology.js';
 import type { BindingInput } from '../pipeline/index.js';
+import type { RolloutSpecInput } from '../rollout/index.js';
 
 /** A seeded pseudo-random source (mulberry32): the same seed gives the same fleet. */
 export function seededRandom(seed: number): () => number {
@@ -26,7 +27,7 @@ const pad = (n: number, width: number) => String(n).padStart(width, '0');
 /**
  * A center, `regions` regions, `sitesPerRegion` sites under each and `destinations` edge clusters
  * spread round-robin over the sites. Destinations carry `region`, `site` and `tier` labels (one in
- * twenty is a canary), and two workloads are declared: a namespaced Deployment `web` and a
+ * twenty is a canary); region-1 is the canary region. Two workloads are declared: a namespaced Deployment `web` and a
  * cluster-scoped Namespace `shop`.
  */
 export function fleetTopology(shape: FleetShape): TopologyInput {
@@ -34,10 +35,10 @@ export function fleetTopology(shape: FleetShape): TopologyInput {
   const sites: { id: string; region: string }[] = [];
   for (let r = 1; r <= shape.regions; r++) {
     const region = `region-${r}`;
-    levels.push({ id: region, kind: 'region', parent: 'center' });
+    levels.push({ id: region, kind: 'region', parent: 'center', labels: { region, tier: r === 1 ? 'canary' : 'general' } });
     for (let s = 1; s <= shape.sitesPerRegion; s++) {
       const site = `${region}-site-${s}`;
-      levels.push({ id: site, kind: 'site', parent: region });
+      levels.push({ id: site, kind: 'site', parent: region, labels: { region, site } });
       sites.push({ id: site, region });
     }
   }
@@ -171,4 +172,23 @@ export function fleetReports(topology: TopologyInput, options: FleetReportOption
     });
   }
   return reports;
+}
+
+/**
+ * The demo's rollout of `web` 1.6.0: waves at the center (the canary region first, then the rest,
+ * halting past a 50% failure ratio), progressive at the regions (a quarter of the sites at a time,
+ * no failed site tolerated), progressive at the sites (half the edges at a time, 10% failures).
+ */
+export function fleetRollout(): RolloutSpecInput {
+  return {
+    id: 'web-1-6-0',
+    workload: 'web',
+    version: '1.6.0',
+    previousVersion: '1.5.0',
+    policies: {
+      center: { policy: 'builtin:waves', options: { canary: { matchLabels: { tier: 'canary' } }, steps: ['100%'], bakeTime: '5m', maxFailureRatio: 0.5 } },
+      region: { policy: 'builtin:progressive', options: { maxConcurrency: '25%', maxFailures: 0, minSuccessTime: '1m', progressDeadline: '30m' } },
+      site: { policy: 'builtin:progressive', options: { maxConcurrency: '50%', maxFailures: '10%', progressDeadline: '10m' } },
+    },
+  };
 }

@@ -14,8 +14,9 @@ export interface RolloutRunOptions {
 
 /**
  * Drives a rollout in simulated time: each step advances the clock, delivers the reports of the
- * edges that finished applying, and runs one tick of the hierarchy. Stops when the center is done
- * (succeeded or halted) or nothing has moved for a while, or at `maxMs`.
+ * edges that finished applying, and runs one tick of the hierarchy. Stops when the center succeeded,
+ * when nothing has moved for a while (a halted level lets its in-flight children finish first), or
+ * at `maxMs`.
  */
 export async function runRollout(hierarchy: Hierarchy, edges: SimulatedEdges, clock: ManualClock, id: string, options: RolloutRunOptions = {}): Promise<RolloutStatus> {
   const stepMs = options.stepMs ?? 15_000;
@@ -30,7 +31,7 @@ export async function runRollout(hierarchy: Hierarchy, edges: SimulatedEdges, cl
     await hierarchy.tick();
     status = hierarchy.rolloutStatus(id);
     options.onStep?.(status, elapsed + stepMs);
-    if (status.command === 'run' && (status.state === 'succeeded' || status.state === 'failed')) break;
+    if (status.command === 'run' && status.state === 'succeeded') break;
     const now = JSON.stringify([status.destinations, status.decisions.length]);
     quiet = now === fingerprint && edges.inFlight === 0 ? quiet + 1 : 0;
     fingerprint = now;

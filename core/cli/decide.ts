@@ -1,0 +1,57 @@
+import type { Decision } from '../contract.js';
+import type { PluginCatalog } from '../catalog/index.js';
+import { ErrorCodes, PluginOutputError } from '../errors.js';
+import { parseOrThrow, toIssues } from '../model/index.js';
+import { validateOptions } from '../pipeline/index.js';
+import { DecisionSchema, PolicyInputSchema } from '../rollout/index.js';
+import type { PluginRunner } from '../../sandbox/port.js';
+import { readInput, readJsonOption, type Output } from './io.js';
+
+/** Flags of `edgesum decide`. */
+export interface DecideFlags {
+  policy: string;
+  options?: string;
+  input: string;
+  json?: boolean;
+}
+
+/**
+ * `edgesum decide`: one policy decision for one input, checked as the controller checks it
+ * (valid shape, targets among the children). For policy-as-code tests in CI.
+ */
+export async function decideCommand(flags: DecideFlags, deps: { runner: PluginRunner; catalog: PluginCatalog; output: Output }): Promise<number> {
+  const source = deps.catalog.resolve(flags.policy, 'decide --policy');
+  const options = flags.options === undefined ? {} : await readJsonOption(flags.options, '--options');
+  const input = parseOrThrow(PolicyInputSchema, await readJsonOption(`@${flags.input}`, '--input'), 'policy input', ErrorCodes.InvalidPolicyInput);
+  const handle = await deps.runner.loadPolicy(source);
+  const validOptions = validateOptions(handle.info, options, 'decide');
+  const [raw] = await handle.decide([input], validOptions, { id: input.level, kind: 'center' });
+  const decision = checkDecision(raw, input.children.map((child) => child.id), handle.info.name);
+  if (flags.json) {
+    deps.output.out(`${JSON.stringify(decision)}\n`);
+    return 0;
+  }
+  const lines = [
+    `${handle.info.name}@${handle.info.version} at ${input.level}: ${decision.action}${decision.budgetExceeded ? ' (failure budget exceeded)' : ''}`,
+    `  targets:  ${decision.targets.length === 0 ? '(none)' : decision.targets.join(', ')}`,
+    ...(decision.timedOut.length > 0 ? [`  timed out: ${decision.timedOut.join(', ')}`] : []),
+    ...(decision.recheckAfterMs === undefined ? [] : [`  recheck after ${decision.recheckAfterMs} ms`]),
+    `  reason:   ${decision.reason}`,
+  ];
+  deps.output.out(`${lines.join('\n')}\n`);
+  return 0;
+}
+
+function checkDecision(raw: unknown, children: readonly string[], plugin: string): Decision {
+  const parsed = DecisionSchema.safeParse(raw);
+  if (!parsed.success) {
+    const issues = toIssues(parsed.error);
+    throw new PluginOutputError(ErrorCodes.PluginOutput, `${plugin}.decide returned an invalid decision at ${issues[0]?.path || '(root)'}: ${issues[0]?.message}`, { plugin, hook: 'decide', issues });
+  }
+  const known = new Set(children);
+  const stray = [...parsed.data.targets, ...parsed.data.timedOut].filter((id) => !known.has(id));
+  if (stray.length > 0) {
+    throw new PluginOutputError(ErrorCodes.PluginOutput, `${plugin}.decide named children that are not in the input: ${stray.join(', ')}`, { plugin, hook: 'decide' });
+  }
+  return parsed.data as Decision;
+}
