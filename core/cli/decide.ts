@@ -5,7 +5,7 @@ import { parseOrThrow, toIssues } from '../model/index.js';
 import { validateOptions } from '../pipeline/index.js';
 import { DecisionSchema, PolicyInputSchema } from '../rollout/index.js';
 import type { PluginRunner } from '../../sandbox/port.js';
-import { readInput, readJsonOption, type Output } from './io.js';
+import { readJsonOption, type Output } from './io.js';
 
 /** Flags of `edgesum decide`. */
 export interface DecideFlags {
