@@ -1,0 +1,43 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { ManualClock } from '../core/clock/index.js';
+import { Hierarchy } from '../core/node/index.js';
+import { SimulatedEdges } from '../core/sim/edges.js';
+import { runRollout } from '../core/sim/rollout.js';
+import { InlineRunner } from '../sandbox/inline.js';
+import { smallTopology } from './support/reports.js';
+
+const rogue = './test/fixtures/plugins/rogue-policy.ts';
+
+describe('grants', () => {
+  it('never lets a level start more children than its grant, or any after it ends, whatever its policy returns', async () => {
+    await fc.assert(
+      fc.asyncProperty(fc.integer({ min: 0, max: 4 }), fc.integer({ min: 0, max: 1000 }), fc.integer({ min: 1, max: 20 }), async (maxStarted, salt, grantMinutes) => {
+        const clock = new ManualClock();
+        const topology = smallTopology(4);
+        const edges = new SimulatedEdges({ clock, seed: salt, destinations: topology.destinations.map((d) => ({ ...d, labels: d.labels ?? {} })), applyDelayMs: [1_000, 30_000] });
+        const hierarchy = await Hierarchy.create({ topology, bindings: [] }, { clock, runner: new InlineRunner(), edgeAgent: edges });
+        const policy = { policy: rogue, options: { salt } };
+        await hierarchy.startRollout({
+          id: 'r',
+          workload: 'web',
+          version: '2',
+          previousVersion: '1',
+          policies: { center: policy, region: policy, site: policy },
+          grants: { site: { maxStarted, for: `${grantMinutes}m` } },
+        });
+        await runRollout(hierarchy, edges, clock, 'r', { stepMs: 20_000, maxMs: 40 * 60_000 });
+        for (const entry of hierarchy.auditTrail('r').filter((e) => e.level.includes('-s'))) {
+          const grant = entry.input.grant!;
+          const before = entry.input.children.filter((child) => child.state !== 'pending' && child.state !== 'skipped').length;
+          expect(before + entry.started.length).toBeLessThanOrEqual(grant.maxStarted!);
+          if (entry.started.length > 0) expect(Date.parse(entry.at)).toBeLessThanOrEqual(Date.parse(grant.until!));
+          expect(entry.started).not.toContain('stranger');
+        }
+        const startedPerSite = hierarchy.auditTrail('r').filter((e) => e.level.includes('-s')).reduce((acc, e) => acc.set(e.level, (acc.get(e.level) ?? 0) + e.started.length), new Map<string, number>());
+        for (const started of startedPerSite.values()) expect(started).toBeLessThanOrEqual(maxStarted);
+      }),
+      { seed: 11, numRuns: 25 },
+    );
+  });
+});
