@@ -11,6 +11,7 @@ const rogue = './test/fixtures/plugins/rogue-policy.ts';
 
 describe('grants', () => {
   it('never lets a level start more children than its grant, or any after it ends, whatever its policy returns', async () => {
+    let sitesStarted = 0;
     await fc.assert(
       fc.asyncProperty(fc.integer({ min: 0, max: 4 }), fc.integer({ min: 0, max: 1000 }), fc.integer({ min: 1, max: 20 }), async (maxStarted, salt, grantMinutes) => {
         const clock = new ManualClock();
@@ -36,8 +37,10 @@ describe('grants', () => {
         }
         const startedPerSite = hierarchy.auditTrail('r').filter((e) => e.level.includes('-s')).reduce((acc, e) => acc.set(e.level, (acc.get(e.level) ?? 0) + e.started.length), new Map<string, number>());
         for (const started of startedPerSite.values()) expect(started).toBeLessThanOrEqual(maxStarted);
+        sitesStarted += [...startedPerSite.values()].reduce((sum, n) => sum + n, 0);
       }),
       { seed: 11, numRuns: 25 },
     );
+    expect(sitesStarted).toBeGreaterThan(0);
   });
 });

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import type { ChildState, Decision, Grant, Json, LevelInfo, PolicyInput } from '../contract.js';
 import { toIso, type Clock } from '../clock/index.js';
 import { asEdgesumError, ErrorCodes, PluginOutputError, type ErrorCode } from '../errors.js';
-import { readPath, toIssues } from '../model/index.js';
+import { parseDuration, readPath, toIssues } from '../model/index.js';
 import type { StatusReport } from '../contract.js';
 import type { PolicyHandle } from '../../sandbox/port.js';
 import { addCounts, emptyCounts, type RolloutCommand, type RolloutReport, type StateCounts } from './messages.js';
@@ -304,7 +304,7 @@ export class RolloutController {
     const spec = this.deps.spec.grants[kind];
     return {
       maxStarted: spec?.maxStarted === undefined ? null : resolveSize(spec.maxStarted, this.deps.grandchildren(child.id)),
-      until: spec?.for === undefined ? null : toIso(this.deps.clock.now() + spec.for),
+      until: spec?.for === undefined ? null : toIso(this.deps.clock.now() + parseDuration(spec.for)!),
     };
   }
 

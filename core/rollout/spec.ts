@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { DurationSchema, FieldPathSchema, IdSchema, JsonSchema, LabelsSchema } from '../model/index.js';
+import { FieldPathSchema, IdSchema, JsonSchema, LabelsSchema, parseDuration } from '../model/index.js';
 
 /** A size: a whole number, or a percentage of a total (`"25%"`, rounded up). */
 export const SizeSchema = z.union([z.number().int().nonnegative(), z.string().regex(/^\d+(\.\d+)?%$/, 'must be a whole number or a percentage like "25%"')]);
@@ -26,7 +26,8 @@ export const LevelPolicySchema = z.strictObject({
 /** The scope a parent grants each child it targets: how many of the child's own children it may start, for how long. */
 export const GrantSpecSchema = z.strictObject({
   maxStarted: SizeSchema.optional(),
-  for: DurationSchema.optional(),
+  /** A duration string; kept as written so the spec travels down in directives unchanged. */
+  for: z.string().refine((text) => parseDuration(text) !== undefined, 'must be a duration like "90s", "5m" or "1h30m"').optional(),
 });
 
 const defaultPolicy = { policy: 'builtin:all-at-once', options: {} };
