@@ -14,8 +14,7 @@ import { InProcessBus, type Transport } from './transport/index.js';
 import type { EdgeAgent } from './rollout/edge-agent.js';
 import { LevelRollouts } from './rollout/host.js';
 import { PolicyLoader } from './rollout/loader.js';
-import { InlineRunner } from '../sandbox/inline.js';
-import type { PluginRunner } from '../sandbox/port.js';
+import { QuickJsRunner, type PluginRunner } from '../sandbox/index.js';
 
 /**
  * Explicit injection tokens. Registrations name them directly; nothing relies on emitted
@@ -127,7 +126,11 @@ export function createLevelContainer(root: DependencyContainer, level: Level): D
 /** Edges with no agent attached: directives are only recorded, for the edges to fetch. */
 const unattendedEdges: EdgeAgent = { apply() {} };
 
-/** The runner every hierarchy gets unless told otherwise. */
+/**
+ * The runner every hierarchy gets unless told otherwise: QuickJS, for every plugin, built-ins
+ * included. Its deadlines run on the wall clock; what plugins see as "now" comes from the injected
+ * clock through each call.
+ */
 export function defaultRunner(_clock: Clock): PluginRunner {
-  return new InlineRunner();
+  return new QuickJsRunner();
 }

@@ -114,6 +114,7 @@ async function demoRollout(hierarchy: HierarchyType, edges: SimulatedEdges, cloc
   await hierarchy.startRollout(spec);
   const bar = progress(output, `rolling out ${spec.version}`);
   const status = await runRollout(hierarchy, edges, clock, spec.id, {
+    stepMs: 30_000,
     onStep: (step) => bar.update(step.destinations.succeeded + step.destinations.failed + step.destinations['timed-out'], destinationsInScope(step)),
   });
   bar.end();

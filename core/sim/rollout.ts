@@ -21,7 +21,8 @@ export interface RolloutRunOptions {
 export async function runRollout(hierarchy: Hierarchy, edges: SimulatedEdges, clock: ManualClock, id: string, options: RolloutRunOptions = {}): Promise<RolloutStatus> {
   const stepMs = options.stepMs ?? 15_000;
   const maxMs = options.maxMs ?? 6 * 3_600_000;
-  const quietLimit = 40;
+  // Ten simulated minutes without any change: longer than any soak or bake the demo uses.
+  const quietLimit = Math.ceil(600_000 / stepMs);
   let status = hierarchy.rolloutStatus(id);
   let quiet = 0;
   let fingerprint = '';

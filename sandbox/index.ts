@@ -1,0 +1,21 @@
+/**
+ * The sandbox component: the plugin runner port, its two runners and the plugin bundler.
+ * Everything outside `sandbox/` imports from here.
+ */
+export {
+  defaultLimits,
+  type AccUpdate,
+  type CallContext,
+  type PluginInfo,
+  type PluginLimits,
+  type PluginRunner,
+  type PluginSource,
+  type PolicyHandle,
+  type ReducerHandle,
+} from './port.js';
+export { InlineRunner, type HookCounts } from './inline.js';
+export { QuickJsRunner, type QuickJsRunnerOptions } from './quickjs/runner.js';
+export { maxStackBytes, minBootMs } from './quickjs/limits.js';
+export { newReleaseModule, type QuickJsModule, type QuickJsModuleFactory } from './quickjs/wasm-host.js';
+export { BundleCache, bundleFilename, bundlePlugin, type PluginBundle } from './bundle.js';
+export { describeExport, hashCode, PluginDescriptionSchema, toJsonOutput, toPluginInfo, type PluginDescription } from './describe.js';

@@ -1,0 +1,202 @@
+/**
+ * Hostile plugins against the QuickJS runner. Each fixture under `plugins/` misbehaves on a report
+ * whose `status.attack` is set and counts reports otherwise, so every test shows the typed error,
+ * then that the breaching plugin's next normal call works (its runtime, or the whole module, was
+ * recreated) and that a well-behaved plugin in the same runner is unaffected.
+ */
+import { afterAll, describe, expect, it } from 'vitest';
+import type { Json, StatusReport } from '../../core/contract.js';
+import { ErrorCodes, PluginLoadError, PluginThrewError, type ErrorCode } from '../../core/errors.js';
+import { LeakCheckedModule } from '../../sandbox/fixtures/leak-checked-module.js';
+import { callAt, fixture, report } from '../../sandbox/fixtures/reports.js';
+import type { PluginLimits, PluginSource, ReducerHandle } from '../../sandbox/port.js';
+import { minBootMs } from '../../sandbox/quickjs/limits.js';
+import { QuickJsRunner } from '../../sandbox/quickjs/runner.js';
+
+const limits: PluginLimits = { timeMs: 200, memoryBytes: 32 * 1024 * 1024, stackBytes: 64 * 1024, outputBytes: 1024 * 1024 };
+const call = callAt('site-1');
+const normal = report('edge-1', { readyReplicas: 3 });
+const attack = (kind: Json = true): StatusReport => report('edge-evil', { attack: kind });
+
+function hostile(name: string): PluginSource {
+  return { spec: `./test/hostile/plugins/${name}.ts`, entry: new URL(`./plugins/${name}.ts`, import.meta.url).pathname };
+}
+
+describe('hostile plugins in the QuickJS runner', () => {
+  const runner = new QuickJsRunner({ limits });
+  afterAll(() => runner.dispose());
+  const load = (name: string, overrides: Partial<PluginLimits> = {}) => runner.loadReducer(hostile(name), overrides);
+
+  /** The failure a call should end in: code and where it happened. */
+  async function expectBreach(promise: Promise<unknown>, code: ErrorCode, plugin: string): Promise<Error> {
+    const error = await promise.then(
+      (value) => expect.unreachable(`expected ${code}, got ${JSON.stringify(value)?.slice(0, 100)}`),
+      (e: unknown) => e as Error,
+    );
+    expect(error).toMatchObject({ code, plugin, hook: 'add', level: 'site-1', binding: 'web-health' });
+    return error;
+  }
+
+  /** The breaching plugin answers its next normal call, and a well-behaved one is unaffected. */
+  async function expectRecovered(handle: ReducerHandle): Promise<void> {
+    await expect(handle.reduce([[normal, normal], []], call)).resolves.toEqual([{ n: 2 }, { n: 0 }]);
+    const counter = await runner.loadReducer(fixture('counter'));
+    await expect(counter.reduce([[normal]], call)).resolves.toEqual([{ reports: 1, ready: 1, destinations: ['edge-1'] }]);
+  }
+
+  it('stops while(true){} with EDGESUM_PLUGIN_TIMEOUT within about twice the time limit', async () => {
+    const spin = await load('spin');
+    const started = performance.now();
+    const error = await expectBreach(spin.reduce([[normal, attack()]], call), ErrorCodes.PluginTimeout, 'spin');
+    expect(performance.now() - started).toBeLessThan(2 * limits.timeMs);
+    expect(error.message).toBe('spin.add ran past its 200 ms time limit at level site-1');
+    await expectRecovered(spin);
+  });
+
+  it('stops a module whose top level never finishes with EDGESUM_PLUGIN_TIMEOUT at load', async () => {
+    const error = (await load('spin-at-load').catch((e: unknown) => e)) as Error;
+    expect(error).toMatchObject({ code: ErrorCodes.PluginTimeout, hook: 'describe' });
+    expect(error.message).toBe(`./test/hostile/plugins/spin-at-load.ts took longer than ${minBootMs} ms to start its module while loading`);
+  });
+
+  it('stops a plugin holding ~1 GiB of strings with EDGESUM_PLUGIN_MEMORY, before the heap passes its budget by much', async () => {
+    const hog = await load('hog-strings');
+    const error = await expectBreach(hog.reduce([[attack()]], call), ErrorCodes.PluginMemory, 'hog-strings');
+    const heap = Number(/the sandbox heap reached (\d+) bytes/.exec(error.message)?.[1]);
+    expect(heap).toBeLessThan(160 * 1024 * 1024);
+    await expectRecovered(hog);
+  });
+
+  it('stops an ever-growing array with EDGESUM_PLUGIN_MEMORY', async () => {
+    // Pushing millions of numbers takes a while in QuickJS: time enough to reach the memory limit.
+    const hog = await load('hog-array', { timeMs: 3_000 });
+    await expectBreach(hog.reduce([[attack()]], call), ErrorCodes.PluginMemory, 'hog-array');
+    await expectRecovered(hog);
+  });
+
+  it('stops unbounded recursion with EDGESUM_PLUGIN_STACK', async () => {
+    const recurse = await load('recurse');
+    const error = await expectBreach(recurse.reduce([[attack()]], call), ErrorCodes.PluginStack, 'recurse');
+    expect(error.message).toMatch(/^recurse\.add ran past its 65536 byte stack limit at level site-1: stack overflow \(at test\/hostile\/plugins\/recurse\.ts:4:\d+\)$/);
+    await expectRecovered(recurse);
+  });
+
+  it('clamps a stack limit above 128 KiB, so an overflow stays a typed error inside QuickJS', async () => {
+    const recurse = await load('recurse', { stackBytes: 8 * 1024 * 1024 });
+    const error = await expectBreach(recurse.reduce([[attack()]], call), ErrorCodes.PluginStack, 'recurse');
+    expect(error.message).toMatch(/^recurse\.add ran past its 131072 byte stack limit at level site-1: stack overflow/);
+    await expectRecovered(recurse);
+  });
+
+  it('reports a 100 MB string result as EDGESUM_PLUGIN_MEMORY: it cannot be built within the memory budget', async () => {
+    const big = await load('big-output');
+    await expectBreach(big.reduce([[attack()]], call), ErrorCodes.PluginMemory, 'big-output');
+    await expectRecovered(big);
+  });
+
+  it('reports a result above the output limit, built within the memory budget, as EDGESUM_PLUGIN_OUTPUT', async () => {
+    const medium = await load('medium-output');
+    const error = await expectBreach(medium.reduce([[attack()]], call), ErrorCodes.PluginOutput, 'medium-output');
+    expect(error.message).toBe('medium-output.add returned 2000004 bytes, above the 1048576 byte output limit');
+    await expectRecovered(medium);
+  });
+
+  it.each([
+    ['cyclic', /returned a value that is not JSON: circular reference/],
+    ['bigint', /returned a value that is not JSON: .*BigInt/i],
+    ['deep', /returned a value that is not JSON: stack overflow/],
+  ])('reports a %s result as EDGESUM_PLUGIN_OUTPUT', async (name, message) => {
+    const handle = await load(name, { memoryBytes: 128 * 1024 * 1024, timeMs: 2_000 });
+    const error = await expectBreach(handle.reduce([[attack()]], call), ErrorCodes.PluginOutput, name);
+    expect(error.message).toMatch(message);
+    await expectRecovered(handle);
+  });
+
+  it('reports throw 42 as EDGESUM_PLUGIN_THREW with the value in the message', async () => {
+    const thrower = await load('throw-42');
+    const error = await expectBreach(thrower.reduce([[attack()]], call), ErrorCodes.PluginThrew, 'throw-42');
+    expect(error).toBeInstanceOf(PluginThrewError);
+    expect(error.message).toBe('throw-42.add threw at level site-1: 42');
+    await expectRecovered(thrower);
+  });
+
+  it('puts a thrown Error’s message and its source line into PluginThrewError', async () => {
+    const thrower = await load('throw-error');
+    const error = await expectBreach(thrower.reduce([[normal, normal, attack()]], call), ErrorCodes.PluginThrew, 'throw-error');
+    expect(error.message).toBe('throw-error.add threw at level site-1: replica count went negative after 2 reports (at test/hostile/plugins/throw-error.ts:6:15)');
+    await expectRecovered(thrower);
+  });
+
+  it.each(['uses-process', 'uses-fetch'])('contains %s: the global is not there, the hook throws a typed error', async (name) => {
+    const handle = await load(name);
+    const error = await expectBreach(handle.reduce([[attack()]], call), ErrorCodes.PluginThrew, name);
+    expect(error.message).toMatch(/'(process|fetch)' is not defined/);
+    await expectRecovered(handle);
+  });
+
+  it.each([
+    ['uses-require', 'child_process'],
+    ['uses-import', 'fs'],
+  ])('contains %s: importing a Node built-in fails to load, naming the file and line', async (name, module) => {
+    const error = (await load(name).catch((e: unknown) => e)) as PluginLoadError;
+    expect(error).toBeInstanceOf(PluginLoadError);
+    expect(error.message).toMatch(new RegExp(`${name}\\.ts:\\d+:\\d+: cannot import "${module}"`));
+  });
+
+  it('contains a module that reads process while it initializes: a load error', async () => {
+    const error = (await load('process-at-load').catch((e: unknown) => e)) as PluginLoadError;
+    expect(error).toBeInstanceOf(PluginLoadError);
+    expect(error.message).toMatch(/threw while loading: ReferenceError: 'process' is not defined \(at test\/hostile\/plugins\/process-at-load\.ts:3:\d+\)/);
+  });
+
+  it('finds no host globals even through Function and indirect eval', async () => {
+    const probe = await load('probe-globals');
+    await expect(probe.reduce([[attack()]], call)).resolves.toEqual([[]]);
+  });
+
+  it('keeps a plugin that poisons Object.prototype and other built-ins from changing later calls or other plugins', async () => {
+    const poison = await load('poison');
+    const bystander = await load('poison');
+    const clean = await bystander.finish([{ n: 0 }], call);
+    // Depending on strictness the attempts are refused silently or with a TypeError: either way typed.
+    await poison.reduce([[attack()]], call).catch((error: unknown) => expect(error).toBeInstanceOf(PluginThrewError));
+    const [later] = await poison.finish([{ n: 3 }], call);
+    expect(later).toEqual({ n: 3, polluted: null, keys: 0, push: 2, stringify: '{"a":1}', objectIsIntact: true });
+    expect(await bystander.finish([{ n: 0 }], call)).toEqual(clean);
+    await expect(poison.reduce([[normal, normal], []], call)).resolves.toEqual([{ n: 2 }, { n: 0 }]);
+  });
+
+  it('gives identical outputs for identical calls to a plugin reading Math.random and Date', async () => {
+    const plugin = await load('nondeterminism');
+    const run = async () => {
+      const accs = await plugin.reduce([[normal, normal, normal]], call);
+      return { accs, finished: await plugin.finish(accs, call) };
+    };
+    const first = await run();
+    expect(await run()).toEqual(first);
+    expect(first.finished[0]).toMatchObject({ now: Date.parse(call.now), iso: '2026-11-24T10:00:00.000Z' });
+  });
+});
+
+describe('hostile plugins leave nothing behind', () => {
+  const modules: LeakCheckedModule[] = [];
+  // The debug build (leak sanitizer on) is far slower: a time limit that still lets it boot.
+  const runner = new QuickJsRunner({ limits: { ...limits, timeMs: 4_000, memoryBytes: 512 * 1024 * 1024 }, newModule: LeakCheckedModule.factory(modules) });
+
+  it('disposes every runtime and handle after timeouts, stack overflows, bad output, throws and async leftovers', async () => {
+    const plugin = await runner.loadReducer(hostile('multi-attack'));
+    const breaches: [string, ErrorCode][] = [
+      ['spin', ErrorCodes.PluginTimeout],
+      ['recurse', ErrorCodes.PluginStack],
+      ['cyclic', ErrorCodes.PluginOutput],
+      ['throw', ErrorCodes.PluginThrew],
+    ];
+    for (const [kind, code] of breaches) await expect(plugin.reduce([[attack(kind)]], call)).rejects.toMatchObject({ code });
+    // An async hook's promise is serialized as {} and its pending job dropped with the runtime.
+    await expect(plugin.reduce([[attack('async')]], call)).resolves.toEqual([{}]);
+    await expect(plugin.reduce([[normal, normal]], call)).resolves.toEqual([2]);
+    expect(modules).toHaveLength(1);
+    await runner.dispose();
+    modules[0]!.assertNoLeaks();
+  });
+});
