@@ -9,7 +9,7 @@
  *
  * @module plugins/policy-kit
  */
-import type { Decision, Grant, OptionsSchema, PolicyChild, PolicyInput } from '../../core/contract.js';
+import { definePolicy, type Decision, type Grant, type OptionsSchema, type Policy, type PolicyChild, type PolicyInput } from '../../core/contract.js';
 
 // ---------------------------------------------------------------------------------------------
 // Options schema fragments
@@ -516,6 +516,34 @@ export function orderGroups(assessment: Assessment, mandatory: readonly GroupRef
   return [...groups.filter((g) => g.mandatory), ...groups.filter((g) => !g.mandatory)];
 }
 
+// ---------------------------------------------------------------------------------------------
+// The progressive family: `progressive` and `progressive-per-group`
+// ---------------------------------------------------------------------------------------------
+
+/**
+ * Options of `progressive` and `progressive-per-group`, OCM's `RolloutProgressive` and
+ * `RolloutProgressivePerGroup` fields. The two read `maxConcurrency` and `maxFailures` differently;
+ * see each plugin's README.
+ */
+export interface ProgressiveOptions {
+  /**
+   * Most children holding a slot at once: a count or a percentage of the children in scope
+   * (rounded up). Default: all of them (`progressive`), no cap (`progressive-per-group`).
+   */
+  readonly maxConcurrency?: number | string;
+  /**
+   * Failures tolerated: a count or a percentage (rounded up), over the whole rollout
+   * (`progressive`) or per group, of the group (`progressive-per-group`). Default 0.
+   */
+  readonly maxFailures?: number | string;
+  /** Soak: how long a succeeded child keeps its slot and holds its group open. Default `"0"`. */
+  readonly minSuccessTime?: string;
+  /** How long a child may progress (or fail and retry) before it is timed out. Default `"None"`. */
+  readonly progressDeadline?: string;
+  /** Groups rolled out first, one at a time, with no failure tolerated. */
+  readonly mandatoryGroups?: readonly GroupRef[];
+}
+
 /**
  * The options schema of `progressive` and `progressive-per-group` (which reads `maxConcurrency` as
  * an optional extra cap, and `maxFailures` per group).
@@ -531,3 +559,46 @@ export const progressiveOptionsSchema: OptionsSchema = {
     mandatoryGroups: { type: 'array', items: groupRefSchema, maxItems: 1000 },
   },
 };
+
+/** What a policy of the progressive family decides from, once the steps they share are done. */
+export interface ProgressiveStep {
+  readonly input: PolicyInput;
+  /** The options, `{}` when absent. */
+  readonly opts: ProgressiveOptions;
+  /** The children, assessed under the options' progress deadline and soak time. */
+  readonly assessment: Assessment;
+  /** How many children are in scope (not skipped). */
+  readonly total: number;
+}
+
+/**
+ * Declares a policy of the progressive family. Both share their options, their schema, how they
+ * assess children (deadline from `progressDeadline`, soak from `minSuccessTime`) and that they
+ * complete once every child succeeded; `decide` covers what differs, how slots and groups open.
+ */
+export function defineProgressivePolicy(meta: { readonly name: string; readonly version: string; readonly description: string }, decide: (step: ProgressiveStep) => Decision): Policy<ProgressiveOptions> {
+  return definePolicy<ProgressiveOptions>({
+    ...meta,
+    options: progressiveOptionsSchema,
+    decide(input, options) {
+      const opts = options ?? {};
+      const assessment = assess(input, deadlineMs(opts.progressDeadline), soakMs(opts.minSuccessTime));
+      if (allSucceeded(assessment)) return completeDecision(meta.name, assessment);
+      return decide({ input, opts, assessment, total: assessment.active.length });
+    },
+  });
+}
+
+/**
+ * Starts as many `candidates` as the free slots and the grant allow, in order, and adds to `parts`
+ * who starts and why the others wait. Returns the children to start.
+ */
+export function fillSlots(step: ProgressiveStep, candidates: readonly Assessed[], slots: number, parts: string[]): Assessed[] {
+  const { assessment } = step;
+  const started = assessment.active.filter((a) => isStarted(a.phase)).length;
+  const { start, note } = takeWithin(candidates, slots, grantAllowance(step.input.grant, started, assessment.nowMs));
+  if (start.length > 0) parts.push(`starting ${listIds(start.map((a) => a.child.id))}`);
+  const waiting = candidates.length - start.length;
+  if (waiting > 0) parts.push(`${plural(waiting, 'child waits', 'children wait')}${note !== '' ? `: ${note}` : ' for a free slot'}`);
+  return start;
+}

@@ -8,56 +8,22 @@
  *
  * @module plugins/progressive-per-group
  */
-import { definePolicy } from '../../core/contract.js';
-import {
-  allSucceeded,
-  assess,
-  completeDecision,
-  conclude,
-  deadlineMs,
-  grantAllowance,
-  isFailure,
-  isInFlight,
-  isStarted,
-  listIds,
-  orderGroups,
-  plural,
-  progressiveOptionsSchema,
-  resolveSize,
-  soakMs,
-  takeWithin,
-  type GroupRef,
-} from '../policy-kit/kit.js';
+import { conclude, defineProgressivePolicy, fillSlots, isFailure, isInFlight, isStarted, listIds, orderGroups, plural, resolveSize, type ProgressiveOptions } from '../policy-kit/kit.js';
 
-/** Options of `progressive-per-group`, as validated against its options schema. */
-export interface ProgressivePerGroupOptions {
-  /** Most children holding a slot at once, across groups: a count or a percentage (rounded up). Default: no cap. */
-  readonly maxConcurrency?: number | string;
-  /** Failures tolerated per group: a count or a percentage of the group (rounded up). Default 0. */
-  readonly maxFailures?: number | string;
-  /** Soak: how long a succeeded child holds its group open. Default `"0"`. */
-  readonly minSuccessTime?: string;
-  /** How long a child may progress (or fail and retry) before it is timed out. Default `"None"`. */
-  readonly progressDeadline?: string;
-  /** Groups rolled out first, one at a time, with no failure tolerated. */
-  readonly mandatoryGroups?: readonly GroupRef[];
-}
+/** Options of `progressive-per-group`, as validated against its options schema (shared with `progressive`). */
+export type ProgressivePerGroupOptions = ProgressiveOptions;
 
 const name = 'progressive-per-group';
 
 /** Rolls out one group at a time, mandatory groups first, within a per-group failure budget. */
-export default definePolicy<ProgressivePerGroupOptions>({
-  name,
-  version: '1.0.0',
-  description: 'One group at a time in index order, mandatory groups first, each within its maxFailures (OCM "ProgressivePerGroup").',
-  options: progressiveOptionsSchema,
-
-  decide(input, options) {
-    const opts = options ?? {};
-    const assessment = assess(input, deadlineMs(opts.progressDeadline), soakMs(opts.minSuccessTime));
-    if (allSucceeded(assessment)) return completeDecision(name, assessment);
-
-    const total = assessment.active.length;
+export default defineProgressivePolicy(
+  {
+    name,
+    version: '1.0.0',
+    description: 'One group at a time in index order, mandatory groups first, each within its maxFailures (OCM "ProgressivePerGroup").',
+  },
+  (step) => {
+    const { opts, assessment, total } = step;
     const cap = opts.maxConcurrency === undefined ? total : resolveSize(opts.maxConcurrency, total, total) || total;
     const groups = orderGroups(assessment, opts.mandatoryGroups);
     const inFlight = groups.flatMap((g) => g.members.filter((a) => isInFlight(a.phase)));
@@ -103,11 +69,7 @@ export default definePolicy<ProgressivePerGroupOptions>({
       return conclude(assessment, { keep, start: [], budgetExceeded: false, reason: parts.join('; ') });
     }
 
-    const slots = Math.max(0, cap - inFlight.length);
-    const started = assessment.active.filter((a) => isStarted(a.phase)).length;
-    const { start, note } = takeWithin(candidates, slots, grantAllowance(input.grant, started, assessment.nowMs));
-    if (start.length > 0) parts.push(`starting ${listIds(start.map((a) => a.child.id))}`);
-    if (start.length < candidates.length) parts.push(note !== '' ? `${plural(candidates.length - start.length, 'child waits', 'children wait')}: ${note}` : `${plural(candidates.length - start.length, 'child waits', 'children wait')} for a free slot`);
+    const start = fillSlots(step, candidates, Math.max(0, cap - inFlight.length), parts);
     return conclude(assessment, { keep, start, budgetExceeded: false, reason: parts.join('; ') });
   },
-});
+);

@@ -8,57 +8,34 @@
  *
  * @module plugins/progressive
  */
-import { definePolicy } from '../../core/contract.js';
 import {
-  allSucceeded,
-  assess,
-  completeDecision,
   conclude,
-  deadlineMs,
-  grantAllowance,
+  defineProgressivePolicy,
+  fillSlots,
   isFailure,
   isInFlight,
-  isStarted,
   listIds,
   orderGroups,
-  progressiveOptionsSchema,
   plural,
   resolveSize,
-  soakMs,
-  takeWithin,
   type Assessed,
-  type GroupRef,
+  type ProgressiveOptions,
 } from '../policy-kit/kit.js';
 
-/** Options of `progressive`, as validated against its options schema. */
-export interface ProgressiveOptions {
-  /** Most children holding a slot at once: a count or a percentage of the children in scope (rounded up). Default: all. */
-  readonly maxConcurrency?: number | string;
-  /** Failures tolerated over the whole rollout: a count or a percentage (rounded up). Default 0. */
-  readonly maxFailures?: number | string;
-  /** Soak: how long a succeeded child keeps its slot. Default `"0"`. */
-  readonly minSuccessTime?: string;
-  /** How long a child may progress (or fail and retry) before it is timed out. Default `"None"`. */
-  readonly progressDeadline?: string;
-  /** Groups rolled out first, one at a time, with no failure tolerated. */
-  readonly mandatoryGroups?: readonly GroupRef[];
-}
+/** Options of `progressive`, as validated against its options schema (shared with `progressive-per-group`). */
+export type { ProgressiveOptions };
 
 const name = 'progressive';
 
 /** Rolls out through a sliding window of `maxConcurrency` slots, mandatory groups first. */
-export default definePolicy<ProgressiveOptions>({
-  name,
-  version: '1.0.0',
-  description: 'Sliding window of maxConcurrency children, mandatory groups first, stopping when failures exceed maxFailures (OCM "Progressive").',
-  options: progressiveOptionsSchema,
-
-  decide(input, options) {
-    const opts = options ?? {};
-    const assessment = assess(input, deadlineMs(opts.progressDeadline), soakMs(opts.minSuccessTime));
-    if (allSucceeded(assessment)) return completeDecision(name, assessment);
-
-    const total = assessment.active.length;
+export default defineProgressivePolicy(
+  {
+    name,
+    version: '1.0.0',
+    description: 'Sliding window of maxConcurrency children, mandatory groups first, stopping when failures exceed maxFailures (OCM "Progressive").',
+  },
+  (step) => {
+    const { opts, assessment, total } = step;
     // OCM reads a zero concurrency as "no limit"; the schema rejects it, this only guards bad data.
     const cap = resolveSize(opts.maxConcurrency, total, total) || total;
     const maxFailures = resolveSize(opts.maxFailures, total, 0);
@@ -96,14 +73,10 @@ export default definePolicy<ProgressiveOptions>({
       candidates = assessment.active.filter((a) => a.phase === 'pending' && !mandatory.has(a.child.id));
     }
 
-    const slots = Math.max(0, cap - inFlight.length);
-    const started = assessment.active.filter((a) => isStarted(a.phase)).length;
-    const { start, note } = takeWithin(candidates, slots, grantAllowance(input.grant, started, assessment.nowMs));
-    if (start.length > 0) parts.push(`starting ${listIds(start.map((a) => a.child.id))}`);
-    if (start.length < candidates.length) parts.push(note !== '' ? `${plural(candidates.length - start.length, 'child waits', 'children wait')}: ${note}` : `${plural(candidates.length - start.length, 'child waits', 'children wait')} for a free slot`);
+    const start = fillSlots(step, candidates, Math.max(0, cap - inFlight.length), parts);
     if (candidates.length === 0 && inFlight.length === 0 && current === undefined) {
       parts.push(`nothing left to start: ${plural(failures.length, 'child', 'children')} failed within maxFailures`);
     }
     return conclude(assessment, { keep, start, budgetExceeded: false, reason: parts.join('; ') });
   },
-});
+);

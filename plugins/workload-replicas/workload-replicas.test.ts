@@ -3,17 +3,11 @@ import { describe, it, expect } from 'vitest';
 import fc from 'fast-check';
 import { z } from 'zod';
 import type { Json, JsonObject, ReducerContext, StatusReport } from '../../core/contract.js';
+import { checkReducerLaws, deepFreeze } from '../../core/testing/index.js';
+import { foldWith, mergeWith } from '../../test/support/reducers.js';
 import plugin, { type WorkloadReplicasAcc, type WorkloadReplicasOptions } from './index.js';
 
 const seed = 20261124;
-
-function deepFreeze<T>(value: T): T {
-  if (typeof value === 'object' && value !== null && !Object.isFrozen(value)) {
-    Object.freeze(value);
-    for (const key of Object.keys(value)) deepFreeze((value as Record<string, unknown>)[key]);
-  }
-  return value;
-}
 
 function ctx(options: WorkloadReplicasOptions = {}): ReducerContext<WorkloadReplicasOptions> {
   return { options, binding: 'b', level: { id: 'site-1', kind: 'site' }, now: '2026-11-24T10:00:00Z' };
@@ -44,17 +38,8 @@ const healthy = (n: number, observedGeneration = 3): JsonObject => ({
   availableReplicas: n,
 });
 
-function fold(reports: readonly StatusReport[], c = divided): WorkloadReplicasAcc {
-  return reports.reduce((acc, r) => plugin.add(acc, r, c), plugin.init(c));
-}
-
-/** Merges copies left to right, freezing each right-hand side so a mutation of it throws. */
-function merge(accs: readonly WorkloadReplicasAcc[], c = divided): WorkloadReplicasAcc {
-  if (accs.length === 0) return plugin.init(c);
-  return accs.slice(1).reduce((acc, next) => plugin.merge(acc, deepFreeze(structuredClone(next)), c), structuredClone(accs[0]!));
-}
-
-const finished = (acc: WorkloadReplicasAcc, c = divided): string => JSON.stringify(plugin.finish(structuredClone(acc), c));
+const fold = (reports: readonly StatusReport[], c = divided): WorkloadReplicasAcc => foldWith(plugin, reports, c);
+const merge = (accs: readonly WorkloadReplicasAcc[], c = divided): WorkloadReplicasAcc => mergeWith(plugin, accs, c);
 
 function expectFiniteNumbers(value: unknown): void {
   if (typeof value === 'number') expect(Number.isFinite(value)).toBe(true);
@@ -243,61 +228,13 @@ describe('workload-replicas', () => {
       );
     });
 
-    it('has init() as the identity of merge', () => {
+    // The conformance suite (test/conformance) checks every law on generic reports; these
+    // arbitraries add malformed counts, generations and conditions, in both modes.
+    it('keeps the reducer laws on malformed counts, generations and conditions', () => {
       fc.assert(
         fc.property(reportsArb, optionsArb, (reports, options) => {
-          const c = ctx(options);
-          const acc = fold(reports, c);
-          expect(plugin.merge(plugin.init(c), structuredClone(acc), c)).toStrictEqual(acc);
-          expect(plugin.merge(structuredClone(acc), deepFreeze(plugin.init(c)), c)).toStrictEqual(acc);
+          expect(checkReducerLaws(plugin, { options, reports, maxAccBytes: 600 })).toEqual([]);
         }),
-        { seed, numRuns: 200 },
-      );
-    });
-
-    it('merges commutatively, byte for byte', () => {
-      fc.assert(
-        fc.property(reportsArb, reportsArb, optionsArb, (xs, ys, options) => {
-          const c = ctx(options);
-          const [a, b] = [fold(xs, c), fold(ys, c)];
-          expect(merge([a, b], c)).toStrictEqual(merge([b, a], c));
-          expect(finished(merge([a, b], c), c)).toBe(finished(merge([b, a], c), c));
-        }),
-        { seed, numRuns: 200 },
-      );
-    });
-
-    it('merges associatively, byte for byte', () => {
-      fc.assert(
-        fc.property(reportsArb, reportsArb, reportsArb, optionsArb, (xs, ys, zs, options) => {
-          const c = ctx(options);
-          const [a, b, d] = [fold(xs, c), fold(ys, c), fold(zs, c)];
-          const left = merge([merge([a, b], c), d], c);
-          const right = merge([a, merge([b, d], c)], c);
-          expect(left).toStrictEqual(right);
-          expect(finished(left, c)).toBe(finished(right, c));
-        }),
-        { seed, numRuns: 200 },
-      );
-    });
-
-    it('finishes the same bytes for any partition and order of the reports', () => {
-      fc.assert(
-        fc.property(
-          reportsArb.chain((reports) =>
-            fc.tuple(fc.constant(reports), fc.array(fc.nat(3), { minLength: reports.length, maxLength: reports.length }), fc.shuffledSubarray(reports, { minLength: reports.length })),
-          ),
-          fc.array(fc.nat(), { minLength: 4, maxLength: 4 }),
-          optionsArb,
-          ([reports, parts, shuffled], mergeOrder, options) => {
-            const c = ctx(options);
-            const buckets: StatusReport[][] = [[], [], [], []];
-            shuffled.forEach((r) => buckets[parts[reports.indexOf(r)]!]!.push(r));
-            const order = [0, 1, 2, 3].sort((i, j) => mergeOrder[i]! - mergeOrder[j]! || i - j);
-            const partials = order.map((i) => JSON.parse(JSON.stringify(fold(buckets[i]!, c))) as WorkloadReplicasAcc);
-            expect(finished(merge(partials, c), c)).toBe(finished(fold(reports, c), c));
-          },
-        ),
         { seed, numRuns: 300 },
       );
     });
@@ -311,12 +248,6 @@ describe('workload-replicas', () => {
         }),
         { seed, numRuns: 100 },
       );
-    });
-
-    it('never mutates the reports it reads', () => {
-      // Reports are deep-frozen, so a write would throw in strict mode.
-      const reports = [report('a', { ...healthy(2), conditions: [{ type: 'Progressing', reason: 'ProgressDeadlineExceeded' }] }), report('b', null, null, null)];
-      expect(plugin.finish(fold(reports, replicated), replicated)).toMatchObject({ destinations: 2, progressDeadlineExceeded: true });
     });
   });
 
