@@ -26,6 +26,16 @@ function runnerFor(name: string): PluginRunner {
   return name === 'inline' ? new InlineRunner() : defaultRunner(systemClock);
 }
 
+/** Runs a command with a fresh runner and always releases it, even when the command fails. */
+async function withRunner(name: string, command: (runner: PluginRunner) => Promise<number>): Promise<number> {
+  const runner = runnerFor(name);
+  try {
+    return await command(runner);
+  } finally {
+    await runner.dispose();
+  }
+}
+
 /** Builds the `edgesum` command line. Commands set `exitCode` through the returned holder. */
 export function buildCli(output: Output, state: { exitCode: number }): Command {
   const program = new Command('edgesum')
@@ -59,12 +69,7 @@ export function buildCli(output: Output, state: { exitCode: number }): Command {
     .option('--json', 'print exactly the summary as JSON')
     .addOption(runnerOption())
     .action(async (flags: ReduceFlags & { runner: string }) => {
-      const runner = runnerFor(flags.runner);
-      try {
-        state.exitCode = await reduceCommand(flags, { runner, catalog: new FilePluginCatalog(), clock: systemClock, output });
-      } finally {
-        await runner.dispose();
-      }
+      state.exitCode = await withRunner(flags.runner, (runner) => reduceCommand(flags, { runner, catalog: new FilePluginCatalog(), clock: systemClock, output }));
     });
   program
     .command('decide')
@@ -75,12 +80,7 @@ export function buildCli(output: Output, state: { exitCode: number }): Command {
     .option('--json', 'print exactly the decision as JSON')
     .addOption(runnerOption())
     .action(async (flags: DecideFlags & { runner: string }) => {
-      const runner = runnerFor(flags.runner);
-      try {
-        state.exitCode = await decideCommand(flags, { runner, catalog: new FilePluginCatalog(), output });
-      } finally {
-        await runner.dispose();
-      }
+      state.exitCode = await withRunner(flags.runner, (runner) => decideCommand(flags, { runner, catalog: new FilePluginCatalog(), output }));
     });
   return program;
 }

@@ -2,7 +2,7 @@ import type { StatusReport } from '../contract.js';
 import { toIso, type Clock } from '../clock/index.js';
 import type { Destination } from '../model/index.js';
 import type { EdgeAgent, EdgeDirective } from '../rollout/index.js';
-import { seededRandom } from './fleet.js';
+import { deploymentStatus, seededRandom } from './fleet.js';
 
 /** How simulated edges behave when told to run a version. */
 export interface SimulatedEdgesOptions {
@@ -63,7 +63,6 @@ export class SimulatedEdges implements EdgeAgent {
   private report({ directive, fails }: Pending, now: number): StatusReport {
     const seq = (this.seqs.get(directive.destination) ?? this.options.firstSeq ?? 1_000) + 1;
     this.seqs.set(directive.destination, seq);
-    const ready = fails ? 0 : 3;
     return {
       destination: directive.destination,
       ref: directive.ref,
@@ -75,23 +74,7 @@ export class SimulatedEdges implements EdgeAgent {
         annotations: { 'edgesum.io/version': directive.version, 'edgesum.io/phase': fails ? 'Failed' : 'Succeeded', 'edgesum.io/rollout': directive.rollout },
       },
       spec: { replicas: 3 },
-      status: {
-        observedGeneration: 4,
-        replicas: 3,
-        readyReplicas: ready,
-        updatedReplicas: 3,
-        availableReplicas: ready,
-        ...(fails ? { unavailableReplicas: 3 } : {}),
-        conditions: fails
-          ? [
-              { type: 'Available', status: 'False', reason: 'MinimumReplicasUnavailable' },
-              { type: 'Progressing', status: 'False', reason: 'ProgressDeadlineExceeded' },
-            ]
-          : [
-              { type: 'Available', status: 'True', reason: 'MinimumReplicasAvailable' },
-              { type: 'Progressing', status: 'True', reason: 'NewReplicaSetAvailable' },
-            ],
-      },
+      status: deploymentStatus({ generation: 4, ready: fails ? 0 : 3, updated: 3, failing: fails }),
     };
   }
 }

@@ -114,44 +114,12 @@ export function fleetReports(topology: TopologyInput, options: FleetReportOption
     const version = random() < 0.7 ? '1.5.0' : '1.4.2';
     const tier = destination.labels?.tier ?? 'general';
     const roll = random();
-    let status: StatusReport['status'] = {
-      observedGeneration: 3,
-      replicas: 3,
-      readyReplicas: 3,
-      updatedReplicas: 3,
-      availableReplicas: 3,
-      conditions: [
-        { type: 'Available', status: 'True', reason: 'MinimumReplicasAvailable' },
-        { type: 'Progressing', status: 'True', reason: 'NewReplicaSetAvailable' },
-      ],
-    };
-    if (roll < unhealthy / 2) {
-      status = {
-        observedGeneration: 3,
-        replicas: 3,
-        readyReplicas: 1,
-        updatedReplicas: 3,
-        availableReplicas: 1,
-        unavailableReplicas: 2,
-        conditions: [
-          { type: 'Available', status: 'False', reason: 'MinimumReplicasUnavailable' },
-          { type: 'Progressing', status: 'False', reason: 'ProgressDeadlineExceeded' },
-        ],
-      };
-    } else if (roll < unhealthy) {
-      status = {
-        observedGeneration: 3,
-        replicas: 3,
-        readyReplicas: 2,
-        updatedReplicas: 2,
-        availableReplicas: 2,
-        unavailableReplicas: 1,
-        conditions: [
-          { type: 'Available', status: 'True', reason: 'MinimumReplicasAvailable' },
-          { type: 'Progressing', status: 'True', reason: 'ReplicaSetUpdated' },
-        ],
-      };
-    }
+    const status =
+      roll < unhealthy / 2
+        ? deploymentStatus({ generation: 3, ready: 1, updated: 3, failing: true })
+        : roll < unhealthy
+          ? deploymentStatus({ generation: 3, ready: 2, updated: 2, failing: false })
+          : deploymentStatus({ generation: 3, ready: 3, updated: 3, failing: false });
     reports.push({
       destination: destination.id,
       ref: { group: 'apps', version: 'v1', kind: 'Deployment', namespace: 'shop', name: 'web' },
@@ -190,5 +158,30 @@ export function fleetRollout(): RolloutSpecInput {
       region: { policy: 'builtin:progressive', options: { maxConcurrency: '25%', maxFailures: 0, minSuccessTime: '1m', progressDeadline: '30m' } },
       site: { policy: 'builtin:progressive', options: { maxConcurrency: '50%', maxFailures: '10%', progressDeadline: '10m' } },
     },
+  };
+}
+
+/**
+ * The status of a 3-replica Deployment as the edges report it: `failing` means its rollout hit its
+ * progress deadline and it is unavailable; otherwise it is available, progressing while
+ * `updated` < 3.
+ */
+export function deploymentStatus(shape: { generation: number; ready: number; updated: number; failing: boolean }): StatusReport['status'] {
+  const { generation, ready, updated, failing } = shape;
+  return {
+    observedGeneration: generation,
+    replicas: 3,
+    readyReplicas: ready,
+    updatedReplicas: updated,
+    availableReplicas: ready,
+    ...(ready < 3 ? { unavailableReplicas: 3 - ready } : {}),
+    conditions: [
+      failing
+        ? { type: 'Available', status: 'False', reason: 'MinimumReplicasUnavailable' }
+        : { type: 'Available', status: 'True', reason: 'MinimumReplicasAvailable' },
+      failing
+        ? { type: 'Progressing', status: 'False', reason: 'ProgressDeadlineExceeded' }
+        : { type: 'Progressing', status: 'True', reason: updated < 3 ? 'ReplicaSetUpdated' : 'NewReplicaSetAvailable' },
+    ],
   };
 }
