@@ -89,7 +89,9 @@ export async function demoCommand(flags: DemoFlags, deps: { output: Output; root
     const probe = topology.destinations[0]!.id;
     const status = await hierarchy.destinationStatus(probe);
     const elapsed = performance.now() - started;
+    const rolloutStarted = performance.now();
     const rollout = await demoRollout(hierarchy, edges, clock, failingRegion, deps.output);
+    const rolloutElapsed = performance.now() - rolloutStarted;
     const levels = { center: 1, region: shape.regions, site: shape.regions * shape.sitesPerRegion };
     const result: DemoResult = {
       runner: hierarchy.runner.name,
@@ -101,7 +103,7 @@ export async function demoCommand(flags: DemoFlags, deps: { output: Output; root
       rollout,
     };
     if (flags.json) deps.output.out(`${JSON.stringify(result)}\n`);
-    else deps.output.out(renderDemo(result, elapsed));
+    else deps.output.out(renderDemo(result, elapsed, rolloutElapsed));
     return 0;
   } finally {
     await hierarchy.dispose();
@@ -168,11 +170,11 @@ function renderRollout(rollout: DemoRollout): string[] {
   return lines;
 }
 
-function renderDemo(result: DemoResult, elapsedMs: number): string {
+function renderDemo(result: DemoResult, elapsedMs: number, rolloutMs: number): string {
   const { levels } = result;
   const lines = [
     `edgesum demo — ${levels.center} center, ${levels.region} regions, ${levels.site} sites, ${result.destinations} destinations; plugins run in the ${result.runner} runner`,
-    `${result.reports.accepted} of ${result.reports.sent} status reports folded at the sites and merged up to the center, and the rollout simulated, in ${(elapsedMs / 1000).toFixed(2)} s`,
+    `${result.reports.accepted} of ${result.reports.sent} status reports folded at the sites and merged up to the center in ${(elapsedMs / 1000).toFixed(2)} s; the rollout below simulated in ${(rolloutMs / 1000).toFixed(2)} s`,
     '',
     'Summaries at the center:',
   ];
@@ -188,17 +190,28 @@ function renderDemo(result: DemoResult, elapsedMs: number): string {
   return `${lines.join('\n')}\n`;
 }
 
+/** `{"healthy":3,"degraded":1}` as `healthy 3 · degraded 1`, `["a","b"]` as `a, b`; anything else as JSON. */
+function compact(value: Json): string {
+  if (Array.isArray(value) && value.every((item) => typeof item === 'string')) return value.join(', ');
+  if (value !== null && typeof value === 'object' && !Array.isArray(value) && Object.values(value).every((item) => typeof item === 'number')) {
+    return Object.entries(value)
+      .map(([key, n]) => `${key} ${n}`)
+      .join(' · ');
+  }
+  return JSON.stringify(value);
+}
+
 /** A compact, indented rendering of a JSON value, cut to `max` lines. */
 function renderValue(value: Json, indent: string, max: number): string[] {
   const lines: string[] = [];
   const walk = (v: Json, prefix: string, depth: number) => {
     if (v !== null && typeof v === 'object' && !Array.isArray(v) && depth < 2) {
       for (const [key, child] of Object.entries(v)) {
-        if (child !== null && typeof child === 'object' && JSON.stringify(child).length > 70) {
+        if (child !== null && typeof child === 'object' && compact(child).length > 90) {
           lines.push(`${prefix}${key}:`);
           walk(child, `${prefix}  `, depth + 1);
         } else {
-          lines.push(`${prefix}${key}: ${JSON.stringify(child)}`);
+          lines.push(`${prefix}${key}: ${compact(child)}`);
         }
       }
     } else if (Array.isArray(v) && depth < 2) {
