@@ -15,6 +15,7 @@ export {
 } from './port.js';
 export { InlineRunner, type HookCounts } from './inline.js';
 export { QuickJsRunner, type QuickJsRunnerOptions } from './quickjs/runner.js';
+export { PooledRunner, type PooledRunnerOptions } from './pool/runner.js';
 export { maxStackBytes, minBootMs } from './quickjs/limits.js';
 export { newReleaseModule, type QuickJsModule, type QuickJsModuleFactory } from './quickjs/wasm-host.js';
 export { BundleCache, bundleFilename, bundlePlugin, type PluginBundle } from './bundle.js';

@@ -3,7 +3,7 @@ import { systemClock } from '../clock/index.js';
 import { FilePluginCatalog } from '../catalog/index.js';
 import { defaultRunner } from '../container.js';
 import { EdgesumError, ErrorCodes } from '../errors.js';
-import { InlineRunner, type PluginRunner } from '../../sandbox/index.js';
+import { InlineRunner, PooledRunner, type PluginRunner } from '../../sandbox/index.js';
 import { decideCommand, type DecideFlags } from './decide.js';
 import { demoCommand, type DemoFlags } from './demo.js';
 import { formatError, processOutput, type Output } from './io.js';
@@ -23,7 +23,9 @@ const usageCodes = new Set<string>([
 ]);
 
 function runnerFor(name: string): PluginRunner {
-  return name === 'inline' ? new InlineRunner() : defaultRunner(systemClock);
+  if (name === 'inline') return new InlineRunner();
+  if (name === 'quickjs-pool') return new PooledRunner();
+  return defaultRunner(systemClock);
 }
 
 /** Runs a command with a fresh runner and always releases it, even when the command fails. */
@@ -42,7 +44,7 @@ export function buildCli(output: Output, state: { exitCode: number }): Command {
     .description('Summarize status from many edge clusters through mergeable reducer plugins, and steer rollouts.')
     .configureOutput({ writeOut: output.out, writeErr: output.err })
     .exitOverride();
-  const runnerOption = () => new Option('--runner <name>', 'where plugins run').choices(['quickjs', 'inline']).default('quickjs');
+  const runnerOption = () => new Option('--runner <name>', 'where plugins run').choices(['quickjs', 'quickjs-pool', 'inline']).default('quickjs');
 
   program
     .command('demo')
