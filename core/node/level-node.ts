@@ -163,7 +163,7 @@ export class LevelNode {
   async flush(): Promise<void> {
     const stop = this.deps.metrics.flushSeconds.startTimer({ level: this.id });
     try {
-      await Promise.all([...this.bindings.values()].map((binding) => binding.flush()));
+      for (const binding of this.bindings.values()) await binding.flush();
       this.forward();
     } finally {
       stop();
@@ -173,8 +173,9 @@ export class LevelNode {
   /** Every binding's finished summary at this level. */
   async summaries(): Promise<Record<string, SummaryView>> {
     const unreachable = this.unreachableChildren();
-    const entries = await Promise.all([...this.bindings].map(async ([name, binding]) => [name, await binding.summary(unreachable)] as const));
-    return Object.fromEntries(entries);
+    const summaries: Record<string, SummaryView> = {};
+    for (const [name, binding] of this.bindings) summaries[name] = await binding.summary(unreachable);
+    return summaries;
   }
 
   /** One binding's finished summary at this level. */

@@ -244,17 +244,18 @@ export class Binding {
     const buckets = [...this.dirty];
     const refold = buckets.filter((bucket) => bucket.refold && bucket.reports.size > 0);
     const update = buckets.filter((bucket) => !bucket.refold);
-    const [folded, updated] = await Promise.all([
-      refold.length === 0 ? [] : this.count('add', () => this.deps.handle.reduce(refold.map((bucket) => [...bucket.reports.values()]), call)),
+    // One call after the other: a runner may recreate a runtime between calls, and the order of
+    // calls then stays the same from run to run.
+    const folded = refold.length === 0 ? [] : await this.count('add', () => this.deps.handle.reduce(refold.map((bucket) => [...bucket.reports.values()]), call));
+    const updated =
       update.length === 0
         ? []
-        : this.count('add', () =>
+        : await this.count('add', () =>
             this.deps.handle.update(
               update.map((bucket) => ({ acc: bucket.group.tree.get(bucket.slot)!, remove: bucket.retract, add: bucket.append })),
               call,
             ),
-          ),
-    ]);
+          );
     refold.forEach((bucket, i) => bucket.group.tree.set(bucket.slot, folded[i]));
     update.forEach((bucket, i) => bucket.group.tree.set(bucket.slot, updated[i]));
     for (const bucket of buckets) {
