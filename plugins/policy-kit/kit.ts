@@ -602,3 +602,33 @@ export function fillSlots(step: ProgressiveStep, candidates: readonly Assessed[]
   if (waiting > 0) parts.push(`${plural(waiting, 'child waits', 'children wait')}${note !== '' ? `: ${note}` : ' for a free slot'}`);
   return start;
 }
+
+/**
+ * The wait a stepwise policy (groups, waves) owes before starting anyone in `current`: nothing of
+ * it is pending any more (its started children must still succeed and `settle`), or it has not
+ * opened yet while children of other steps are still moving. Returns `undefined` when `current`
+ * may take new starts now, after noting in `parts` whether it is open or next.
+ */
+export function awaitStep(
+  assessment: Assessment,
+  steps: readonly { readonly members: readonly Assessed[] }[],
+  current: { readonly members: readonly Assessed[]; readonly label: string },
+  keep: readonly Assessed[],
+  parts: string[],
+  wording: { readonly step: string; readonly settle: string },
+): Decision | undefined {
+  const moving = (a: Assessed) => a.phase === 'progressing' || a.phase === 'soaking';
+  const opened = current.members.some((a) => isStarted(a.phase));
+  // Children still moving outside the current step (earlier options, a restart) must settle before it opens.
+  const elsewhere = steps.filter((step) => step !== current).flatMap((step) => step.members.filter(moving));
+  parts.push(`${wording.step}${current.label} is ${opened ? 'open' : 'next'}`);
+  if (!current.members.some((a) => a.phase === 'pending')) {
+    parts.push(`waiting for it to succeed and ${wording.settle}`);
+    return conclude(assessment, { keep, start: [], budgetExceeded: false, reason: parts.join('; ') });
+  }
+  if (!opened && elsewhere.length > 0) {
+    parts.push(`waiting for ${listIds(elsewhere.map((a) => a.child.id))} outside it to settle first`);
+    return conclude(assessment, { keep, start: [], budgetExceeded: false, reason: parts.join('; ') });
+  }
+  return undefined;
+}

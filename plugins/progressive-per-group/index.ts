@@ -8,7 +8,7 @@
  *
  * @module plugins/progressive-per-group
  */
-import { conclude, defineProgressivePolicy, fillSlots, isFailure, isInFlight, isStarted, listIds, orderGroups, plural, resolveSize, type ProgressiveOptions } from '../policy-kit/kit.js';
+import { awaitStep, conclude, defineProgressivePolicy, fillSlots, isFailure, isInFlight, listIds, orderGroups, plural, resolveSize, type ProgressiveOptions } from '../policy-kit/kit.js';
 
 /** Options of `progressive-per-group`, as validated against its options schema (shared with `progressive`). */
 export type ProgressivePerGroupOptions = ProgressiveOptions;
@@ -56,18 +56,8 @@ export default defineProgressivePolicy(
     }
 
     const candidates = current.members.filter((a) => a.phase === 'pending');
-    const opened = current.members.some((a) => isStarted(a.phase));
-    // Children still moving outside the current group (earlier options, a restart) must settle before it opens.
-    const elsewhere = groups.filter((g) => g !== current).flatMap((g) => g.members.filter((a) => a.phase === 'progressing' || a.phase === 'soaking'));
-    parts.push(`${current.mandatory ? 'mandatory group' : 'group'} ${current.label} is ${opened ? 'open' : 'next'}`);
-    if (candidates.length === 0) {
-      parts.push('waiting for it to succeed and soak');
-      return conclude(assessment, { keep, start: [], budgetExceeded: false, reason: parts.join('; ') });
-    }
-    if (!opened && elsewhere.length > 0) {
-      parts.push(`waiting for ${listIds(elsewhere.map((a) => a.child.id))} outside it to settle first`);
-      return conclude(assessment, { keep, start: [], budgetExceeded: false, reason: parts.join('; ') });
-    }
+    const wait = awaitStep(assessment, groups, current, keep, parts, { step: current.mandatory ? 'mandatory group ' : 'group ', settle: 'soak' });
+    if (wait !== undefined) return wait;
 
     const start = fillSlots(step, candidates, Math.max(0, cap - inFlight.length), parts);
     return conclude(assessment, { keep, start, budgetExceeded: false, reason: parts.join('; ') });

@@ -11,6 +11,7 @@
  */
 import { definePolicy } from '../../core/contract.js';
 import {
+  awaitStep,
   allSucceeded,
   assess,
   completeDecision,
@@ -119,17 +120,8 @@ export default definePolicy<WavesOptions>({
     }
 
     const candidates = current.members.filter((a) => a.phase === 'pending');
-    const opened = current.members.some((a) => isStarted(a.phase));
-    const elsewhere = waves.filter((w) => w !== current).flatMap((w) => w.members.filter((a) => a.phase === 'progressing' || a.phase === 'soaking'));
-    parts.push(`${current.label} is ${opened ? 'open' : 'next'}`);
-    if (candidates.length === 0) {
-      parts.push('waiting for it to succeed and bake');
-      return conclude(assessment, { keep, start: [], budgetExceeded: false, reason: parts.join('; ') });
-    }
-    if (!opened && elsewhere.length > 0) {
-      parts.push(`waiting for ${listIds(elsewhere.map((a) => a.child.id))} outside it to settle first`);
-      return conclude(assessment, { keep, start: [], budgetExceeded: false, reason: parts.join('; ') });
-    }
+    const wait = awaitStep(assessment, waves, current, keep, parts, { step: '', settle: 'bake' });
+    if (wait !== undefined) return wait;
 
     const { start, note } = takeWithin(candidates, candidates.length, grantAllowance(input.grant, startedCount, assessment.nowMs));
     if (start.length > 0) parts.push(`starting ${listIds(start.map((a) => a.child.id))}`);
