@@ -6,7 +6,7 @@ import type { SummaryView } from '../pipeline/index.js';
 import { fleetBindings, fleetReports, fleetRollout, fleetTopology } from '../sim/fleet.js';
 import { SimulatedEdges } from '../sim/edges.js';
 import { runRollout } from '../sim/rollout.js';
-import type { Hierarchy as HierarchyType, RolloutStatus } from '../node/index.js';
+import type { Hierarchy as HierarchyType, RolloutProgress, RolloutStatus } from '../node/index.js';
 import { ErrorCodes, ValidationError } from '../errors.js';
 import { progress, type Output } from './io.js';
 
@@ -142,8 +142,8 @@ function meaningful(decisions: RolloutStatus['decisions']): RolloutStatus['decis
   });
 }
 
-function destinationsInScope(status: RolloutStatus): number {
-  const { skipped: _skipped, ...rest } = status.destinations;
+function destinationsInScope(progress: RolloutProgress): number {
+  const { skipped: _skipped, ...rest } = progress.destinations;
   return Object.values(rest).reduce((sum, n) => sum + n, 0);
 }
 

@@ -187,6 +187,15 @@ export class Hierarchy {
     };
   }
 
+  /** The center's view of a rollout, cheap enough to ask every step: state, command, destinations by state, decisions so far. */
+  rolloutProgress(id: string): RolloutProgress {
+    const controller = this.center.rollouts.controller(id);
+    const report = controller.report();
+    let decisions = 0;
+    for (const node of this.nodes.values()) decisions += node.rollouts.auditTrail().length;
+    return { state: report.state, command: controller.currentCommand, destinations: report.counts, decisions };
+  }
+
   /** Every decision recorded for a rollout, with the full policy input: what a replay feeds back. */
   auditTrail(id: string): AuditEntry[] {
     return [...this.nodes.values()].flatMap((node) => node.rollouts.auditTrail().filter((entry) => entry.rollout === id));
@@ -201,6 +210,15 @@ export class Hierarchy {
     for (const node of this.nodes.values()) node.stop();
     await this.runner.dispose();
   }
+}
+
+/** What `rolloutProgress` reports. */
+export interface RolloutProgress {
+  state: string;
+  command: RolloutCommand;
+  destinations: StateCounts;
+  /** Decisions recorded at every level, for every rollout. */
+  decisions: number;
 }
 
 /** A rollout's progress, as `rolloutStatus` reports it. */

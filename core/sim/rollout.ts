@@ -1,5 +1,5 @@
 import type { ManualClock } from '../clock/index.js';
-import type { Hierarchy, RolloutStatus } from '../node/index.js';
+import type { Hierarchy, RolloutProgress, RolloutStatus } from '../node/index.js';
 import type { SimulatedEdges } from './edges.js';
 
 /** How long and in which steps a simulated rollout runs. */
@@ -9,7 +9,7 @@ export interface RolloutRunOptions {
   /** Simulated time after which the run stops whatever the state, ms. */
   readonly maxMs?: number;
   /** Called after every step, e.g. to draw progress. */
-  readonly onStep?: (status: RolloutStatus, elapsedMs: number) => void;
+  readonly onStep?: (progress: RolloutProgress, elapsedMs: number) => void;
 }
 
 /**
@@ -23,20 +23,19 @@ export async function runRollout(hierarchy: Hierarchy, edges: SimulatedEdges, cl
   const maxMs = options.maxMs ?? 6 * 3_600_000;
   // Ten simulated minutes without any change: longer than any soak or bake the demo uses.
   const quietLimit = Math.ceil(600_000 / stepMs);
-  let status = hierarchy.rolloutStatus(id);
   let quiet = 0;
   let fingerprint = '';
   for (let elapsed = 0; elapsed < maxMs; elapsed += stepMs) {
     clock.advance(stepMs);
     hierarchy.ingest(edges.due());
     await hierarchy.tick();
-    status = hierarchy.rolloutStatus(id);
-    options.onStep?.(status, elapsed + stepMs);
-    if (status.command === 'run' && status.state === 'succeeded') break;
-    const now = JSON.stringify([status.destinations, status.decisions.length]);
+    const progress = hierarchy.rolloutProgress(id);
+    options.onStep?.(progress, elapsed + stepMs);
+    if (progress.command === 'run' && progress.state === 'succeeded') break;
+    const now = JSON.stringify([progress.destinations, progress.decisions]);
     quiet = now === fingerprint && edges.inFlight === 0 ? quiet + 1 : 0;
     fingerprint = now;
     if (quiet >= quietLimit) break;
   }
-  return status;
+  return hierarchy.rolloutStatus(id);
 }
