@@ -45,6 +45,16 @@ describe('rollouts through the hierarchy', () => {
     expect(status.decisions.some((decision) => decision.level === 'center' && decision.action === 'complete')).toBe(true);
   });
 
+  it('rolls out a cluster-scoped object (no namespace) like any other', async () => {
+    const { clock, edges, hierarchy } = await setup();
+    await hierarchy.startRollout(spec({ id: 'ns', workload: 'shop-ns' }));
+    const status = await runRollout(hierarchy, edges, clock, 'ns', { stepMs: 5_000 });
+    expect(status.state).toBe('succeeded');
+    expect(status.destinations.succeeded).toBe(12);
+    const edge = await hierarchy.destinationStatus('edge-1-2-3');
+    expect(edge.reports[0]!.ref).toEqual({ group: '', version: 'v1', kind: 'Namespace', name: 'shop' });
+  });
+
   it('skips children with no destination in the selector and never starts them', async () => {
     const { clock, edges, hierarchy } = await setup();
     await hierarchy.startRollout(spec({ selector: { matchLabels: { region: 'r1' } } }));
