@@ -148,7 +148,12 @@ export interface PolicyChild {
   readonly state: ChildState;
   /** When the child entered `state` for this version, RFC 3339. Absent only while `pending`. */
   readonly since?: string;
-  /** The child's summary of the rollout's workload, if it has sent one. */
+  /**
+   * What the child reported. A child level: its destinations by rollout state
+   * (`{pending, progressing, succeeded, failed, timed-out, skipped}`), or, when the rollout names a
+   * summary binding, `{ states, summary }` with that binding's summary of the child. A destination:
+   * `{ version, phase }` from its latest report. `null` before the child reported.
+   */
   readonly summary: Json;
 }
 

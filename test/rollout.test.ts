@@ -135,6 +135,22 @@ describe('rollouts through the hierarchy', () => {
     expect(healed.destinations.succeeded).toBe(12);
   });
 
+  it("shows policies each child level's summary of the rollout's summary binding, beside its states", async () => {
+    const clock = new ManualClock();
+    const topology = smallTopology(3);
+    const edges = new SimulatedEdges({ clock, seed: 3, destinations: topology.destinations.map((d) => ({ ...d, labels: d.labels ?? {} })), applyDelayMs: [1_000, 20_000] });
+    const bindings = [{ name: 'versions', reducer: 'builtin:version-histogram', selector: { workload: 'web' }, options: { field: 'metadata.annotations["edgesum.io/version"]' } }];
+    const hierarchy = await Hierarchy.create({ topology, bindings }, { clock, runner: new InlineRunner(), edgeAgent: edges });
+    await hierarchy.startRollout(spec({ summary: 'versions' }));
+    await runRollout(hierarchy, edges, clock, 'r1', { stepMs: 5_000 });
+    const last = hierarchy.auditTrail('r1').filter((entry) => entry.level === 'center').at(-1)!;
+    expect(last.input.children.map((child) => child.summary)).toEqual([
+      { states: expect.objectContaining({ succeeded: 6 }), summary: { versions: { '2.0.0': 6 }, total: 6 } },
+      { states: expect.objectContaining({ succeeded: 6 }), summary: { versions: { '2.0.0': 6 }, total: 6 } },
+    ]);
+    await expect(hierarchy.startRollout(spec({ id: 'r2', summary: 'nope' }))).rejects.toMatchObject({ code: ErrorCodes.InvalidRollout, message: expect.stringContaining('summary binding "nope"') });
+  });
+
   it('refuses an invalid rollout spec, naming the field', async () => {
     const { hierarchy } = await setup();
     await expect(hierarchy.startRollout({ ...spec(), version: '' })).rejects.toMatchObject({ code: ErrorCodes.InvalidRollout, message: expect.stringContaining('version') });

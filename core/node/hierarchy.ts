@@ -127,6 +127,11 @@ export class Hierarchy {
     if (this.center.rollouts.has(spec.id)) {
       throw new ValidationError(ErrorCodes.InvalidRollout, `rollout "${spec.id}" already exists`, { issues: [{ path: 'id', message: 'already exists' }] });
     }
+    if (spec.summary !== undefined && !this.center.bindingNames.includes(spec.summary)) {
+      throw new ValidationError(ErrorCodes.InvalidRollout, `rollout "${spec.id}": summary binding "${spec.summary}" does not exist; bindings are ${this.center.bindingNames.join(', ')}`, {
+        issues: [{ path: 'summary', message: 'unknown summary binding' }],
+      });
+    }
     const loader = this.container.resolve(Tokens.PolicyLoader);
     for (const kind of ['center', 'region', 'site'] as const) {
       const { policy, options } = spec.policies[kind];

@@ -206,7 +206,7 @@ export class LevelNode {
 
   /** Lets every due rollout controller at this level decide, and delivers its directives. */
   async evaluateRollouts(): Promise<void> {
-    await this.deps.rollouts.evaluate();
+    await this.deps.rollouts.evaluate((binding, child) => this.bindings.get(binding)?.childSummary(child) ?? Promise.resolve(null));
   }
 
   /** Detaches from the transport. */

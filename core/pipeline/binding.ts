@@ -223,21 +223,43 @@ export class Binding {
     return null;
   }
 
+  /**
+   * One child level's own summary, finished from the partial it last sent: what a rollout policy
+   * at this level reads about that child. `null` before the child sent anything.
+   */
+  async childSummary(child: string): Promise<Json> {
+    const contribution = this.children.get(child);
+    if (contribution === undefined) return null;
+    const roots = new Map<string, Json>();
+    for (const [key, slot] of contribution.slots) {
+      const acc = this.group(key).tree.get(slot);
+      if (acc !== undefined) roots.set(key, acc);
+    }
+    return this.finishRoots(roots);
+  }
+
   private async finish(): Promise<Json> {
     if (this.finished?.version === this.version) return this.finished.value;
-    const call = this.call();
-    const keys = [...this.groups.keys()].filter((key) => this.groups.get(key)!.tree.root() !== undefined).sort();
-    let value: Json;
-    if (this.config.groupBy === undefined) {
-      const root = this.groups.get(allGroup)?.tree.root();
-      const acc = root ?? (await this.deps.handle.merge([[]], call))[0]!;
-      value = (await this.count('finish', () => this.deps.handle.finish([acc], call)))[0]!;
-    } else {
-      const summaries = keys.length === 0 ? [] : await this.count('finish', () => this.deps.handle.finish(keys.map((key) => this.groups.get(key)!.tree.root()!), call));
-      value = Object.fromEntries(keys.map((key, i) => [key, summaries[i]!]));
+    const roots = new Map<string, Json>();
+    for (const [key, group] of this.groups) {
+      const root = group.tree.root();
+      if (root !== undefined) roots.set(key, root);
     }
+    const value = await this.finishRoots(roots);
     this.finished = { version: this.version, value };
     return value;
+  }
+
+  /** Finishes group roots: the summary of an ungrouped binding, or group key → summary, keys sorted. */
+  private async finishRoots(roots: ReadonlyMap<string, Json>): Promise<Json> {
+    const call = this.call();
+    if (this.config.groupBy === undefined) {
+      const acc = roots.get(allGroup) ?? (await this.deps.handle.merge([[]], call))[0]!;
+      return (await this.count('finish', () => this.deps.handle.finish([acc], call)))[0]!;
+    }
+    const keys = [...roots.keys()].sort();
+    const summaries = keys.length === 0 ? [] : await this.count('finish', () => this.deps.handle.finish(keys.map((key) => roots.get(key)!), call));
+    return Object.fromEntries(keys.map((key, i) => [key, summaries[i]!]));
   }
 
   private async foldDirty(call: CallContext): Promise<void> {

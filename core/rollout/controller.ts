@@ -41,6 +41,9 @@ export interface AuditEntry {
   error: { code: ErrorCode; message: string } | null;
 }
 
+/** Finishes one child level's summary of a binding at this level. */
+export type ChildSummary = (binding: string, child: string) => Promise<Json>;
+
 /** What a controller does to the outside world. */
 export interface RolloutEffects {
   /** Starts a child: a directive to a child level, or the version to an edge. */
@@ -177,14 +180,17 @@ export class RolloutController {
     return this.dirty || (this.recheckAt !== undefined && this.deps.clock.now() >= this.recheckAt);
   }
 
-  /** Asks the policy and acts on its decision, if running and due. */
-  async evaluate(): Promise<void> {
+  /**
+   * Asks the policy and acts on its decision, if running and due. `summaryOf` finishes a child
+   * level's summary of the rollout's `summary` binding, when the spec names one.
+   */
+  async evaluate(summaryOf?: ChildSummary): Promise<void> {
     if (!this.due()) return;
     this.dirty = false;
     this.recheckAt = undefined;
     if (this.command !== 'run' || this.ownState.state === 'pending') return;
     const now = this.deps.clock.now();
-    const input = this.input(now);
+    const input = await this.input(now, summaryOf);
     const entry: AuditEntry = { rollout: this.id, level: this.deps.level.id, at: toIso(now), inputDigest: digest(input), input, decision: null, started: [], error: null };
     try {
       const [raw] = await this.deps.policy.decide([input], this.deps.options, this.deps.level);
@@ -223,15 +229,23 @@ export class RolloutController {
   }
 
   /** The policy input this level would decide from now. */
-  input(now: number): PolicyInput {
-    const children = [...this.records.values()].map((record) => ({
-      id: record.child.id,
-      labels: record.child.labels,
-      group: record.group,
-      state: record.state,
-      ...(record.since === undefined || record.state === 'pending' ? {} : { since: toIso(record.since) }),
-      summary: record.summary,
-    }));
+  async input(now: number, summaryOf?: ChildSummary): Promise<PolicyInput> {
+    const binding = this.deps.spec.summary;
+    const children = [];
+    for (const record of this.records.values()) {
+      const summary =
+        binding !== undefined && summaryOf !== undefined && record.child.kind === 'level' && record.state !== 'skipped'
+          ? { states: record.summary, summary: await summaryOf(binding, record.child.id) }
+          : record.summary;
+      children.push({
+        id: record.child.id,
+        labels: record.child.labels,
+        group: record.group,
+        state: record.state,
+        ...(record.since === undefined || record.state === 'pending' ? {} : { since: toIso(record.since) }),
+        summary,
+      });
+    }
     return {
       rollout: { id: this.id, workload: this.deps.spec.workload, version: this.deps.spec.version, startedAt: this.deps.startedAt },
       level: this.deps.level.id,

@@ -5,7 +5,7 @@ import type { Logger } from '../log/index.js';
 import { refKey, type Level } from '../model/index.js';
 import type { Topology } from '../node/topology.js';
 import type { Transport } from '../transport/index.js';
-import { RolloutController, type AuditEntry, type RolloutChild } from './controller.js';
+import { RolloutController, type AuditEntry, type ChildSummary, type RolloutChild } from './controller.js';
 import type { EdgeAgent, EdgeDirective } from './edge-agent.js';
 import type { PolicyLoader } from './loader.js';
 import type { DirectiveMessage, RolloutCommand, RolloutReport } from './messages.js';
@@ -95,7 +95,7 @@ export class LevelRollouts {
   }
 
   /** Applies pending directives, redelivers undelivered ones, and lets every due controller decide. */
-  async evaluate(): Promise<void> {
+  async evaluate(summaryOf?: ChildSummary): Promise<void> {
     for (const message of this.inbox.splice(0)) {
       try {
         await this.begin(message.rollout, message.startedAt, message.command, message.grant);
@@ -106,7 +106,7 @@ export class LevelRollouts {
     for (const entry of this.outbox.values()) {
       if (!entry.delivered) entry.delivered = this.deps.transport.sendDirective(entry.to, entry.message);
     }
-    for (const controller of this.controllers.values()) await controller.evaluate();
+    for (const controller of this.controllers.values()) await controller.evaluate(summaryOf);
   }
 
   /** This level's progress per rollout, for its partial. */

@@ -53,6 +53,11 @@ export const RolloutSpecSchema = z.strictObject({
     })
     .default({ center: defaultPolicy, region: defaultPolicy, site: defaultPolicy }),
   grants: z.strictObject({ region: GrantSpecSchema.optional(), site: GrantSpecSchema.optional() }).default({}),
+  /**
+   * A summary binding (by name) whose summary of each child level the policies see beside the
+   * child's rollout states: `summary: { states, summary }` instead of the bare state counts.
+   */
+  summary: IdSchema.optional(),
   /** Where an edge's report says which version it runs and how applying it went. */
   status: z
     .strictObject({
