@@ -1,9 +1,8 @@
-import type { Decision } from '../contract.js';
 import type { PluginCatalog } from '../catalog/index.js';
 import { ErrorCodes, PluginOutputError } from '../errors.js';
-import { parseOrThrow, toIssues } from '../model/index.js';
+import { parseOrThrow } from '../model/index.js';
 import { validateOptions } from '../pipeline/index.js';
-import { DecisionSchema, PolicyInputSchema } from '../rollout/index.js';
+import { checkDecision, PolicyInputSchema } from '../rollout/index.js';
 import type { PluginRunner } from '../../sandbox/port.js';
 import { readJsonOption, type Output } from './io.js';
 
@@ -26,7 +25,11 @@ export async function decideCommand(flags: DecideFlags, deps: { runner: PluginRu
   const handle = await deps.runner.loadPolicy(source);
   const validOptions = validateOptions(handle.info, options, 'decide');
   const [raw] = await handle.decide([input], validOptions, { id: input.level, kind: 'center' });
-  const decision = checkDecision(raw, input.children.map((child) => child.id), handle.info.name);
+  const checked = checkDecision(raw, new Map(input.children.map((child) => [child.id, child.state])));
+  if ('problem' in checked) {
+    throw new PluginOutputError(ErrorCodes.PluginOutput, `${handle.info.name}.decide at ${input.level}: ${checked.problem}`, { plugin: handle.info.name, hook: 'decide', level: input.level });
+  }
+  const { decision } = checked;
   if (flags.json) {
     deps.output.out(`${JSON.stringify(decision)}\n`);
     return 0;
@@ -40,18 +43,4 @@ export async function decideCommand(flags: DecideFlags, deps: { runner: PluginRu
   ];
   deps.output.out(`${lines.join('\n')}\n`);
   return 0;
-}
-
-function checkDecision(raw: unknown, children: readonly string[], plugin: string): Decision {
-  const parsed = DecisionSchema.safeParse(raw);
-  if (!parsed.success) {
-    const issues = toIssues(parsed.error);
-    throw new PluginOutputError(ErrorCodes.PluginOutput, `${plugin}.decide returned an invalid decision at ${issues[0]?.path || '(root)'}: ${issues[0]?.message}`, { plugin, hook: 'decide', issues });
-  }
-  const known = new Set(children);
-  const stray = [...parsed.data.targets, ...parsed.data.timedOut].filter((id) => !known.has(id));
-  if (stray.length > 0) {
-    throw new PluginOutputError(ErrorCodes.PluginOutput, `${plugin}.decide named children that are not in the input: ${stray.join(', ')}`, { plugin, hook: 'decide' });
-  }
-  return parsed.data as Decision;
 }

@@ -160,14 +160,13 @@ export class Hierarchy {
   rolloutStatus(id: string): RolloutStatus {
     const controller = this.center.rollouts.controller(id);
     const levels: Record<'center' | 'region' | 'site', StateCounts> = { center: emptyCounts(), region: emptyCounts(), site: emptyCounts() };
-    const decisions: AuditEntry[] = [];
+    const decisions = this.auditTrail(id);
     const byLevel: Record<string, { state: string; children: StateCounts }> = {};
     for (const node of this.nodes.values()) {
       if (!node.rollouts.has(id)) continue;
       const at = node.rollouts.controller(id);
       addCounts(levels[node.kind], at.childCounts());
       byLevel[node.id] = { state: at.report().state, children: at.childCounts() };
-      decisions.push(...node.rollouts.auditTrail().filter((entry) => entry.rollout === id));
     }
     decisions.sort((a, b) => (a.at < b.at ? -1 : a.at > b.at ? 1 : depth(this.topology, a.level) - depth(this.topology, b.level)));
     const report = controller.report();

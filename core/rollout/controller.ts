@@ -1,12 +1,12 @@
 import { createHash } from 'node:crypto';
-import type { ChildState, Decision, Grant, Json, LevelInfo, PolicyInput } from '../contract.js';
+import type { ChildState, Decision, Grant, Json, LevelInfo, PolicyInput, StatusReport } from '../contract.js';
 import { toIso, type Clock } from '../clock/index.js';
 import { asEdgesumError, ErrorCodes, PluginOutputError, type ErrorCode } from '../errors.js';
-import { parseDuration, readPath, toIssues } from '../model/index.js';
-import type { StatusReport } from '../contract.js';
+import { parseDuration, readPath } from '../model/index.js';
 import type { PolicyHandle } from '../../sandbox/port.js';
 import { addCounts, emptyCounts, type RolloutCommand, type RolloutReport, type StateCounts } from './messages.js';
-import { DecisionSchema, resolveSize, type RolloutSpec } from './spec.js';
+import { checkDecision } from './decision.js';
+import { resolveSize, type RolloutSpec } from './spec.js';
 
 /** One child of a level as the rollout sees it: a child level or an own destination. */
 export interface RolloutChild {
@@ -23,6 +23,7 @@ interface ChildRecord {
   state: ChildState;
   since: number | undefined;
   started: boolean;
+  /** For a destination: the version and phase of its latest report. */
   summary: Json;
   /** For a child level: the destination counts it last reported. */
   counts: StateCounts | undefined;
@@ -85,8 +86,6 @@ export class RolloutController {
   private memo: Json = null;
   private dirty = true;
   private recheckAt: number | undefined;
-  private halted = false;
-  private complete = false;
   private ownState: { state: ChildState; since: number };
 
   constructor(private readonly deps: RolloutControllerDeps) {
@@ -148,7 +147,6 @@ export class RolloutController {
     if (record === undefined || record.state === 'skipped') return;
     const before = JSON.stringify([record.state, record.counts]);
     record.counts = report.counts;
-    record.summary = report.counts;
     if (report.state !== 'pending' && report.state !== record.state) {
       record.state = report.state;
       record.since = Date.parse(report.since);
@@ -233,10 +231,13 @@ export class RolloutController {
     const binding = this.deps.spec.summary;
     const children = [];
     for (const record of this.records.values()) {
+      const states = record.counts ?? null;
       const summary =
-        binding !== undefined && summaryOf !== undefined && record.child.kind === 'level' && record.state !== 'skipped'
-          ? { states: record.summary, summary: await summaryOf(binding, record.child.id) }
-          : record.summary;
+        record.child.kind === 'destination'
+          ? record.summary
+          : binding !== undefined && summaryOf !== undefined && record.state !== 'skipped'
+            ? { states, summary: await summaryOf(binding, record.child.id) }
+            : states;
       children.push({
         id: record.child.id,
         labels: record.child.labels,
@@ -257,19 +258,14 @@ export class RolloutController {
   }
 
   private check(raw: unknown, now: number): Decision {
-    const parsed = DecisionSchema.safeParse(raw);
     const fail = (message: string) => new PluginOutputError(ErrorCodes.PluginOutput, `${this.deps.policy.info.name}.decide at ${this.deps.level.id}: ${message}; the rollout holds`, { plugin: this.deps.policy.info.name, hook: 'decide', level: this.deps.level.id });
-    if (!parsed.success) {
-      const issue = toIssues(parsed.error)[0]!;
-      throw fail(`the decision is invalid at ${issue.path || '(root)'}: ${issue.message}`);
-    }
-    const decision = parsed.data as Decision;
-    for (const id of [...decision.targets, ...decision.timedOut]) {
-      const record = this.records.get(id);
-      if (record === undefined) throw fail(`"${id}" is not a child of this level`);
-      if (record.state === 'skipped') throw fail(`"${id}" is skipped (no destination in scope)`);
-    }
-    const starts = decision.targets.filter((id) => !this.records.get(id)!.started && this.records.get(id)!.state === 'pending');
+    const checked = checkDecision(raw, new Map([...this.records].map(([id, record]) => [id, record.state])));
+    if ('problem' in checked) throw fail(checked.problem);
+    const { decision } = checked;
+    const starts = decision.targets.filter((id) => {
+      const record = this.records.get(id)!;
+      return !record.started && record.state === 'pending';
+    });
     if (starts.length > 0 && this.grant !== null) {
       const started = [...this.records.values()].filter((record) => record.started).length;
       if (this.grant.maxStarted !== null && started + starts.length > this.grant.maxStarted) {
@@ -304,10 +300,9 @@ export class RolloutController {
       }
     }
     this.memo = decision.memo ?? null;
-    this.halted = decision.action === 'pause' && decision.budgetExceeded;
-    this.complete = decision.action === 'complete';
     if (decision.recheckAfterMs !== undefined) this.recheckAt = now + decision.recheckAfterMs;
-    this.transition(this.complete ? 'succeeded' : this.halted ? 'failed' : 'progressing');
+    const halted = decision.action === 'pause' && decision.budgetExceeded;
+    this.transition(decision.action === 'complete' ? 'succeeded' : halted ? 'failed' : 'progressing');
   }
 
   private grantFor(child: RolloutChild): Grant {
