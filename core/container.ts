@@ -8,12 +8,11 @@ import { Metrics } from './metrics/index.js';
 import type { Level } from './model/index.js';
 import { LevelNode, defaultNodeOptions, type LevelNodeOptions } from './node/level-node.js';
 import type { Topology } from './node/topology.js';
-import { BindingLoader, type BindingConfig } from './pipeline/index.js';
+import { PluginLoader, type BindingConfig } from './pipeline/index.js';
 import { MemoryReportStore, type ReportStore } from './storage/index.js';
 import { InProcessBus, type Transport } from './transport/index.js';
 import type { EdgeAgent } from './rollout/edge-agent.js';
 import { LevelRollouts } from './rollout/host.js';
-import { PolicyLoader } from './rollout/loader.js';
 import { QuickJsRunner, type PluginRunner } from '../sandbox/index.js';
 
 /**
@@ -34,8 +33,7 @@ export const Tokens = {
   Level: Symbol('Level') as InjectionToken<Level>,
   Storage: Symbol('Storage') as InjectionToken<ReportStore>,
   LevelNode: Symbol('LevelNode') as InjectionToken<LevelNode>,
-  BindingLoader: Symbol('BindingLoader') as InjectionToken<BindingLoader>,
-  PolicyLoader: Symbol('PolicyLoader') as InjectionToken<PolicyLoader>,
+  PluginLoader: Symbol('PluginLoader') as InjectionToken<PluginLoader>,
   EdgeAgent: Symbol('EdgeAgent') as InjectionToken<EdgeAgent>,
   LevelRollouts: Symbol('LevelRollouts') as InjectionToken<LevelRollouts>,
 } as const;
@@ -69,11 +67,8 @@ export function createRootContainer(topology: Topology, bindings: readonly Bindi
   root.register(Tokens.Transport, { useValue: options.transport ?? new InProcessBus() });
   root.register(Tokens.PluginCatalog, { useValue: options.catalog ?? new FilePluginCatalog() });
   root.register(Tokens.PluginRunner, { useValue: options.runner ?? (options.createRunner ?? defaultRunner)(clock) });
-  root.register(Tokens.BindingLoader, {
-    useFactory: instanceCachingFactory((c) => new BindingLoader(c.resolve(Tokens.PluginRunner), c.resolve(Tokens.PluginCatalog))),
-  });
-  root.register(Tokens.PolicyLoader, {
-    useFactory: instanceCachingFactory((c) => new PolicyLoader(c.resolve(Tokens.PluginRunner), c.resolve(Tokens.PluginCatalog))),
+  root.register(Tokens.PluginLoader, {
+    useFactory: instanceCachingFactory((c) => new PluginLoader(c.resolve(Tokens.PluginRunner), c.resolve(Tokens.PluginCatalog))),
   });
   root.register(Tokens.EdgeAgent, { useValue: options.edgeAgent ?? unattendedEdges });
   root.register(Tokens.Topology, { useValue: topology });
@@ -93,7 +88,7 @@ export function createLevelContainer(root: DependencyContainer, level: Level): D
         new LevelRollouts({
           level: c.resolve(Tokens.Level),
           topology: c.resolve(Tokens.Topology),
-          loader: c.resolve(Tokens.PolicyLoader),
+          loader: c.resolve(Tokens.PluginLoader),
           clock: c.resolve(Tokens.Clock),
           transport: c.resolve(Tokens.Transport),
           logger: c.resolve(Tokens.Logger),
@@ -109,7 +104,7 @@ export function createLevelContainer(root: DependencyContainer, level: Level): D
         level: c.resolve(Tokens.Level),
         topology: c.resolve(Tokens.Topology),
         bindings: c.resolve(Tokens.Bindings),
-        loader: c.resolve(Tokens.BindingLoader),
+        loader: c.resolve(Tokens.PluginLoader),
         clock,
         logger: c.resolve(Tokens.Logger),
         metrics: c.resolve(Tokens.Metrics),

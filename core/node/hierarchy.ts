@@ -132,10 +132,10 @@ export class Hierarchy {
         issues: [{ path: 'summary', message: 'unknown summary binding' }],
       });
     }
-    const loader = this.container.resolve(Tokens.PolicyLoader);
+    const loader = this.container.resolve(Tokens.PluginLoader);
     for (const kind of ['center', 'region', 'site'] as const) {
       const { policy, options } = spec.policies[kind];
-      await loader.load(policy, options, `rollout "${spec.id}" policies.${kind}`);
+      await loader.policy(policy, options, `rollout "${spec.id}" policies.${kind}`);
     }
     await this.center.rollouts.begin(spec, toIso(this.clock.now()), 'run', null);
   }

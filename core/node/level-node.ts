@@ -4,7 +4,7 @@ import { ErrorCodes, NotFoundError } from '../errors.js';
 import type { Logger } from '../log/index.js';
 import type { Metrics } from '../metrics/index.js';
 import { parseReports, reportKey, type Level, type Rejection } from '../model/index.js';
-import { Binding, compileGroupBy, compileSelector, destinationInScope, type BindingConfig, type BindingLoader, type SummaryView } from '../pipeline/index.js';
+import { Binding, compileGroupBy, compileSelector, destinationInScope, type BindingConfig, type PluginLoader, type SummaryView } from '../pipeline/index.js';
 import type { ReportStore } from '../storage/index.js';
 import type { DestinationStatus, PartialMessage, Transport } from '../transport/index.js';
 import type { LevelRollouts } from '../rollout/host.js';
@@ -26,7 +26,7 @@ export interface LevelNodeDeps {
   readonly level: Level;
   readonly topology: Topology;
   readonly bindings: readonly BindingConfig[];
-  readonly loader: BindingLoader;
+  readonly loader: PluginLoader;
   readonly clock: Clock;
   readonly logger: Logger;
   readonly metrics: Metrics;
@@ -93,7 +93,7 @@ export class LevelNode {
     const { topology, level, loader } = this.deps;
     const inScope = topology.destinationsBelow(level.id);
     for (const config of this.deps.bindings) {
-      const { handle, options } = await loader.load(config);
+      const { handle, options } = await loader.reducer(config);
       this.bindings.set(
         config.name,
         new Binding(config, {

@@ -7,7 +7,7 @@ import type { Topology } from '../node/topology.js';
 import type { Transport } from '../transport/index.js';
 import { RolloutController, type AuditEntry, type ChildSummary, type RolloutChild } from './controller.js';
 import type { EdgeAgent, EdgeDirective } from './edge-agent.js';
-import type { PolicyLoader } from './loader.js';
+import type { PluginLoader } from '../pipeline/index.js';
 import type { DirectiveMessage, RolloutCommand, RolloutReport } from './messages.js';
 import type { RolloutSpec } from './spec.js';
 
@@ -15,7 +15,7 @@ import type { RolloutSpec } from './spec.js';
 export interface LevelRolloutsDeps {
   readonly level: Level;
   readonly topology: Topology;
-  readonly loader: PolicyLoader;
+  readonly loader: PluginLoader;
   readonly clock: Clock;
   readonly transport: Transport;
   readonly logger: Logger;
@@ -48,7 +48,7 @@ export class LevelRollouts {
       }
       const kind = this.deps.level.kind;
       const { policy, options } = spec.policies[kind];
-      const loaded = await this.deps.loader.load(policy, options, `rollout "${spec.id}" policies.${kind}`);
+      const loaded = await this.deps.loader.policy(policy, options, `rollout "${spec.id}" policies.${kind}`);
       controller = new RolloutController({
         spec,
         startedAt,

@@ -3,5 +3,4 @@ export * from './messages.js';
 export * from './controller.js';
 export * from './decision.js';
 export * from './edge-agent.js';
-export * from './loader.js';
 export * from './host.js';
