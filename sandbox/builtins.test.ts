@@ -3,7 +3,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import type { ChildState, Json, PolicyInput, StatusReport } from '../core/contract.js';
 import { callAt } from './fixtures/reports.js';
 import { InlineRunner } from './inline.js';
-import type { PluginRunner, PluginSource, PolicyHandle, ReducerHandle } from './port.js';
+import type { PluginRunner, PluginSource, PolicyHandle, ReducerHandle } from '../core/ports/plugin-runner.js';
 import { QuickJsRunner } from './quickjs/runner.js';
 
 const pluginsDir = new URL('../plugins/', import.meta.url);

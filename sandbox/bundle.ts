@@ -6,7 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { build, type BuildFailure, type Message, type Plugin } from 'esbuild';
 import { ErrorCodes, PluginLoadError, type Issue } from '../core/errors.js';
 import { hashCode } from './describe.js';
-import type { PluginSource } from './port.js';
+import type { PluginSource } from '../core/ports/plugin-runner.js';
 
 /** A plugin module bundled with the guest shim into one script for the sandbox. */
 export interface PluginBundle {

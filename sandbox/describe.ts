@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { z } from 'zod';
 import { ErrorCodes, PluginLoadError, PluginOutputError, type ErrorDetails } from '../core/errors.js';
 import { toIssues } from '../core/model/parse.js';
-import type { PluginInfo, PluginLimits, PluginSource } from './port.js';
+import type { PluginInfo, PluginLimits, PluginSource } from '../core/ports/plugin-runner.js';
 
 export { describeExport } from './guest/describe-export.js';
 

@@ -2,7 +2,7 @@
  * The sandbox component: the plugin runner port, its two runners and the plugin bundler.
  * Everything outside `sandbox/` imports from here.
  */
-export { defaultLimits, type AccUpdate, type CallContext, type PluginInfo, type PluginLimits, type PluginRunner, type PluginSource, type PolicyHandle, type ReducerHandle } from './port.js';
+export { defaultLimits, type AccUpdate, type CallContext, type PluginInfo, type PluginLimits, type PluginRunner, type PluginSource, type PolicyHandle, type ReducerHandle } from '../core/ports/plugin-runner.js';
 export { InlineRunner, type HookCounts } from './inline.js';
 export { QuickJsRunner, type QuickJsRunnerOptions } from './quickjs/runner.js';
 export { PooledRunner, type PooledRunnerOptions } from './pool/runner.js';

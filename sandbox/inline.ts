@@ -3,7 +3,7 @@ import { pathToFileURL } from 'node:url';
 import type { Json, Policy, PolicyInput, Reducer, ReducerContext, StatusReport } from '../core/contract.js';
 import { ErrorCodes, PluginLoadError, PluginThrewError, type ErrorDetails } from '../core/errors.js';
 import { describeExport, toJsonOutput, toPluginInfo } from './describe.js';
-import { defaultLimits, type AccUpdate, type CallContext, type PluginLimits, type PluginRunner, type PluginSource, type PolicyHandle, type ReducerHandle } from './port.js';
+import { defaultLimits, type AccUpdate, type CallContext, type PluginLimits, type PluginRunner, type PluginSource, type PolicyHandle, type ReducerHandle } from '../core/ports/plugin-runner.js';
 
 /** Counts of hook invocations, for tests that assert how much work an update caused. */
 export interface HookCounts {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { DemoResult } from '../core/cli/demo.js';
+import type { DemoResult } from '../cli/demo.js';
 import { cli } from './support/cli.js';
 
 describe('edgesum demo', () => {

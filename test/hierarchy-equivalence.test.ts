@@ -3,7 +3,8 @@ import { describe, expect, it } from 'vitest';
 import type { Json, StatusReport } from '../core/contract.js';
 import { FilePluginCatalog } from '../core/catalog/index.js';
 import { ManualClock, toIso } from '../core/clock/index.js';
-import { Hierarchy, type TopologyInput } from '../core/node/index.js';
+import type { TopologyInput } from '../core/node/index.js';
+import { createHierarchy } from '../app/container.js';
 import { latestReports, reduceOnce } from '../core/pipeline/index.js';
 import { seededRandom } from '../core/sim/fleet.js';
 import { InlineRunner } from '../sandbox/inline.js';
@@ -90,7 +91,7 @@ describe('a 3-level hierarchy gives the same center summary as one flat reductio
 
           const clock = new ManualClock();
           const flat = await reduceOnce(handle, latestReports(reports).latest, { options: builtin.options, now: toIso(clock.now()) });
-          const hierarchy = await Hierarchy.create(
+          const hierarchy = await createHierarchy(
             { topology, bindings: [{ name: 'b', reducer: builtin.reducer, options: builtin.options }] },
             { clock, runner, nodeOptions: { partitionSize, epoch: 1 } },
           );

@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { Registry } from 'prom-client';
 import { ManualClock } from '../core/clock/index.js';
-import { Tokens } from '../core/container.js';
 import { ErrorCodes } from '../core/errors.js';
-import { Hierarchy, type HierarchyConfig } from '../core/node/index.js';
+import type { HierarchyConfig } from '../core/node/index.js';
+import { createHierarchy } from '../app/container.js';
 import type { BindingInput } from '../core/pipeline/index.js';
 import { fleetTopology } from '../core/sim/fleet.js';
 import type { InProcessBus } from '../core/transport/index.js';
@@ -16,7 +16,7 @@ async function build(bindings: BindingInput[], options: { clock?: ManualClock; r
   const clock = options.clock ?? new ManualClock();
   const runner = options.runner ?? new InlineRunner();
   const config: HierarchyConfig = { topology, bindings };
-  const hierarchy = await Hierarchy.create(config, {
+  const hierarchy = await createHierarchy(config, {
     clock,
     runner,
     ...(options.registry === undefined ? {} : { registry: options.registry }),
@@ -166,18 +166,18 @@ describe('failures and isolation', () => {
     await Promise.all([a.hierarchy.settle(), b.hierarchy.settle()]);
     expect((await a.hierarchy.summaries()).count!.value).toEqual({ count: 2 });
     expect((await b.hierarchy.summaries()).count!.value).toEqual({ count: 1 });
-    expect(a.hierarchy.resolve(Tokens.Registry)).toBe(registryA);
+    expect(a.hierarchy.registry).toBe(registryA);
     const accepted = async (registry: Registry) => (await registry.getSingleMetric('edgesum_reports_accepted_total')!.get()).values.reduce((sum, v) => sum + v.value, 0);
     expect(await accepted(registryA)).toBe(2);
     expect(await accepted(registryB)).toBe(1);
-    expect(a.hierarchy.resolve(Tokens.Transport)).not.toBe(b.hierarchy.resolve(Tokens.Transport));
+    expect(a.hierarchy.transport).not.toBe(b.hierarchy.transport);
   });
 });
 
 describe('edge autonomy', () => {
   it('keeps reducing below a cut link, counts the child unreachable, and converges once the link is back', async () => {
     const { hierarchy } = await build([{ name: 'count', reducer: poison }]);
-    const bus = (hierarchy.resolve(Tokens.Transport) as InProcessBus);
+    const bus = (hierarchy.transport as InProcessBus);
     hierarchy.ingest([deploymentReport('edge-1-1-1'), deploymentReport('edge-2-1-1')]);
     await hierarchy.settle();
     bus.disconnect('r2');
@@ -195,7 +195,7 @@ describe('edge autonomy', () => {
   it('replaces a child contribution once per partial and ignores replays and stragglers', async () => {
     const { hierarchy } = await build([{ name: 'count', reducer: poison }]);
     const center = hierarchy.node('center');
-    const bus = (hierarchy.resolve(Tokens.Transport) as InProcessBus);
+    const bus = (hierarchy.transport as InProcessBus);
     const partial = (seq: number, count: number, epoch = 1) => ({
       from: 'r1',
       epoch,

@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { ManualClock } from '../core/clock/index.js';
-import { Hierarchy } from '../core/node/index.js';
+import { createHierarchy } from '../app/container.js';
 import { SimulatedEdges } from '../core/sim/edges.js';
 import { runRollout } from '../core/sim/rollout.js';
 import { InlineRunner } from '../sandbox/inline.js';
@@ -17,7 +17,7 @@ describe('grants', () => {
         const clock = new ManualClock();
         const topology = smallTopology(4);
         const edges = new SimulatedEdges({ clock, seed: salt, destinations: topology.destinations.map((d) => ({ ...d, labels: d.labels ?? {} })), applyDelayMs: [1_000, 30_000] });
-        const hierarchy = await Hierarchy.create({ topology, bindings: [] }, { clock, runner: new InlineRunner(), edgeAgent: edges });
+        const hierarchy = await createHierarchy({ topology, bindings: [] }, { clock, runner: new InlineRunner(), edgeAgent: edges });
         const policy = { policy: rogue, options: { salt } };
         await hierarchy.startRollout({
           id: 'r',

@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { ManualClock } from '../core/clock/index.js';
-import { Tokens } from '../core/container.js';
+import { FilePluginCatalog } from '../core/catalog/index.js';
 import { ErrorCodes } from '../core/errors.js';
-import { Hierarchy } from '../core/node/index.js';
+import { createHierarchy } from '../app/container.js';
 import type { RolloutSpecInput } from '../core/rollout/index.js';
 import { SimulatedEdges } from '../core/sim/edges.js';
 import { runRollout } from '../core/sim/rollout.js';
@@ -28,7 +28,7 @@ async function setup(failureRate: (labels: Record<string, string>) => number = (
   const clock = new ManualClock();
   const topology = smallTopology(3);
   const edges = new SimulatedEdges({ clock, seed: 3, destinations: topology.destinations.map((d) => ({ ...d, labels: d.labels ?? {} })), applyDelayMs: [1_000, 20_000], failureRate: (d) => failureRate(d.labels) });
-  const hierarchy = await Hierarchy.create({ topology, bindings: [] }, { clock, runner: new InlineRunner(), edgeAgent: edges });
+  const hierarchy = await createHierarchy({ topology, bindings: [] }, { clock, runner: new InlineRunner(), edgeAgent: edges });
   return { clock, edges, hierarchy };
 }
 
@@ -124,7 +124,7 @@ describe('rollouts through the hierarchy', () => {
     const { clock, edges, hierarchy } = await setup();
     await hierarchy.startRollout(spec());
     await runRollout(hierarchy, edges, clock, 'r1', { stepMs: 1_000, maxMs: 1_000 });
-    const bus = hierarchy.resolve(Tokens.Transport) as InProcessBus;
+    const bus = hierarchy.transport as InProcessBus;
     bus.disconnect('r2');
     const cut = await runRollout(hierarchy, edges, clock, 'r1', { stepMs: 5_000, maxMs: 150_000 });
     expect(cut.state).toBe('progressing');
@@ -140,7 +140,7 @@ describe('rollouts through the hierarchy', () => {
     const topology = smallTopology(3);
     const edges = new SimulatedEdges({ clock, seed: 3, destinations: topology.destinations.map((d) => ({ ...d, labels: d.labels ?? {} })), applyDelayMs: [1_000, 20_000] });
     const bindings = [{ name: 'versions', reducer: 'builtin:version-histogram', selector: { workload: 'web' }, options: { field: 'metadata.annotations["edgesum.io/version"]' } }];
-    const hierarchy = await Hierarchy.create({ topology, bindings }, { clock, runner: new InlineRunner(), edgeAgent: edges });
+    const hierarchy = await createHierarchy({ topology, bindings }, { clock, runner: new InlineRunner(), edgeAgent: edges });
     await hierarchy.startRollout(spec({ summary: 'versions' }));
     await runRollout(hierarchy, edges, clock, 'r1', { stepMs: 5_000 });
     const last = hierarchy.auditTrail('r1').filter((entry) => entry.level === 'center').at(-1)!;
@@ -165,7 +165,7 @@ describe('rollouts through the hierarchy', () => {
     const trail = hierarchy.auditTrail('r1');
     expect(trail.length).toBeGreaterThan(5);
     const runner = new InlineRunner();
-    const policy = await runner.loadPolicy(hierarchy.resolve(Tokens.PluginCatalog).resolve(everyone));
+    const policy = await runner.loadPolicy(new FilePluginCatalog().resolve(everyone));
     for (const entry of trail) {
       const [decision] = await policy.decide([entry.input], {}, { id: entry.level, kind: 'site' });
       expect(decision).toEqual(entry.decision);

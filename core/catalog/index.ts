@@ -2,7 +2,7 @@ import { existsSync, readdirSync, statSync } from 'node:fs';
 import { dirname, isAbsolute, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ErrorCodes, NotFoundError } from '../errors.js';
-import type { PluginSource } from '../../sandbox/port.js';
+import type { PluginSource } from '../ports/plugin-runner.js';
 
 const builtinPrefix = 'builtin:';
 const entryNames = ['index.ts', 'index.js', 'index.mjs'];

@@ -1,16 +1,15 @@
-import type { DependencyContainer, InjectionToken } from 'tsyringe';
+import type { Registry } from 'prom-client';
 import { z } from 'zod';
-import { createLevelContainer, createRootContainer, Tokens, type RootOptions } from '../container.js';
 import { ErrorCodes, NotFoundError, ValidationError } from '../errors.js';
 import { parseOrThrow, parseReports, type Rejection } from '../model/index.js';
-import { BindingSchema, type BindingInput, type SummaryView } from '../pipeline/index.js';
-import type { DestinationStatus } from '../transport/index.js';
-import type { PluginRunner } from '../../sandbox/port.js';
+import { BindingSchema, type BindingConfig, type BindingInput, type PluginLoader, type SummaryView } from '../pipeline/index.js';
+import type { DestinationStatus, Transport } from '../transport/index.js';
+import type { PluginRunner } from '../ports/plugin-runner.js';
 import { toIso, type Clock } from '../clock/index.js';
 import { addCounts, emptyCounts, RolloutSpecSchema, type AuditEntry, type RolloutCommand, type RolloutSpecInput, type StateCounts } from '../rollout/index.js';
 import type { Decision } from '../contract.js';
 import { LevelNode, type IngestResult } from './level-node.js';
-import { Topology, TopologySchema, type TopologyInput } from './topology.js';
+import { Topology, TopologySchema, type TopologyInput } from '../model/topology.js';
 
 /** A whole hierarchy's configuration: its topology and the summary bindings every level runs. */
 export interface HierarchyConfig {
@@ -26,44 +25,61 @@ const BindingsSchema = z.array(BindingSchema).superRefine((bindings, ctx) => {
   });
 });
 
+/** A validated {@link HierarchyConfig}: what the composition root builds the levels from. */
+export interface ParsedHierarchyConfig {
+  readonly topology: Topology;
+  readonly bindings: readonly BindingConfig[];
+}
+
+/** Validates a hierarchy's configuration, naming the failing key path. */
+export function parseHierarchyConfig(config: HierarchyConfig): ParsedHierarchyConfig {
+  return {
+    topology: new Topology(parseOrThrow(TopologySchema, config.topology, 'topology')),
+    bindings: parseOrThrow(BindingsSchema, config.bindings, 'bindings'),
+  };
+}
+
+/** What a {@link Hierarchy} is made of; the composition root builds and starts every part. */
+export interface HierarchyParts {
+  readonly topology: Topology;
+  /** Every level's node, started. */
+  readonly nodes: ReadonlyMap<string, LevelNode>;
+  readonly runner: PluginRunner;
+  readonly loader: PluginLoader;
+  readonly clock: Clock;
+  readonly registry: Registry;
+  readonly transport: Transport;
+}
+
 /**
- * A whole hierarchy (center, regions, sites) in one process, wired by one composition root with a
- * child container per level. The embedded default for the demo, simulations and tests.
+ * A whole hierarchy (center, regions, sites) in one process, one node per level. The embedded
+ * default for the demo, simulations and tests; `createHierarchy` builds one.
  */
 export class Hierarchy {
-  private constructor(
-    readonly topology: Topology,
-    readonly nodes: ReadonlyMap<string, LevelNode>,
-    private readonly container: DependencyContainer,
-  ) {}
+  readonly topology: Topology;
+  readonly nodes: ReadonlyMap<string, LevelNode>;
+  /** The runner every level uses. */
+  readonly runner: PluginRunner;
+  /** The metrics registry every level records into. */
+  readonly registry: Registry;
+  /** The transport between the levels. */
+  readonly transport: Transport;
+  private readonly loader: PluginLoader;
+  private readonly clock: Clock;
 
-  /** Validates the configuration, builds every level and loads every binding's plugin. */
-  static async create(config: HierarchyConfig, options: RootOptions = {}): Promise<Hierarchy> {
-    const topology = new Topology(parseOrThrow(TopologySchema, config.topology, 'topology'));
-    const bindings = parseOrThrow(BindingsSchema, config.bindings, 'bindings');
-    const root = createRootContainer(topology, bindings, options);
-    const nodes = new Map<string, LevelNode>();
-    for (const level of topology.bottomUp()) {
-      const node = createLevelContainer(root, level).resolve(Tokens.LevelNode);
-      await node.start();
-      nodes.set(level.id, node);
-    }
-    return new Hierarchy(topology, nodes, root);
+  constructor(parts: HierarchyParts) {
+    this.topology = parts.topology;
+    this.nodes = parts.nodes;
+    this.runner = parts.runner;
+    this.registry = parts.registry;
+    this.transport = parts.transport;
+    this.loader = parts.loader;
+    this.clock = parts.clock;
   }
 
   /** The center node. */
   get center(): LevelNode {
     return this.nodes.get(this.topology.center.id)!;
-  }
-
-  /** The runner every level uses. */
-  get runner(): PluginRunner {
-    return this.container.resolve(Tokens.PluginRunner);
-  }
-
-  /** Resolves anything registered in the composition root (metrics registry, transport, clock). */
-  resolve<T>(token: InjectionToken<T>): T {
-    return this.container.resolve(token);
   }
 
   /** One level's node. */
@@ -132,10 +148,9 @@ export class Hierarchy {
         issues: [{ path: 'summary', message: 'unknown summary binding' }],
       });
     }
-    const loader = this.container.resolve(Tokens.PluginLoader);
     for (const kind of ['center', 'region', 'site'] as const) {
       const { policy, options } = spec.policies[kind];
-      await loader.policy(policy, options, `rollout "${spec.id}" policies.${kind}`);
+      await this.loader.policy(policy, options, `rollout "${spec.id}" policies.${kind}`);
     }
     await this.center.rollouts.begin(spec, toIso(this.clock.now()), 'run', null);
   }
@@ -203,10 +218,6 @@ export class Hierarchy {
   /** Every decision recorded for a rollout, with the full policy input: what a replay feeds back. */
   auditTrail(id: string): AuditEntry[] {
     return [...this.nodes.values()].flatMap((node) => node.rollouts.auditTrail().filter((entry) => entry.rollout === id));
-  }
-
-  private get clock(): Clock {
-    return this.container.resolve(Tokens.Clock);
   }
 
   /** Stops every level and releases the plugin runner. */

@@ -1,3 +1,3 @@
-export * from './topology.js';
+export * from '../model/topology.js';
 export * from './level-node.js';
 export * from './hierarchy.js';

@@ -8,7 +8,7 @@ import { Binding, compileGroupBy, compileSelector, destinationInScope, type Bind
 import type { ReportStore } from '../storage/index.js';
 import type { DestinationStatus, PartialMessage, Transport } from '../transport/index.js';
 import type { LevelRollouts } from '../rollout/host.js';
-import type { Topology } from './topology.js';
+import type { Topology } from '../model/topology.js';
 
 /** Tunables of a level node. */
 export interface LevelNodeOptions {

@@ -2,7 +2,7 @@ import type { Json, LevelInfo, StatusReport } from '../contract.js';
 import { asEdgesumError, ErrorCodes, type ErrorCode } from '../errors.js';
 import { reportKey } from '../model/index.js';
 import type { Metrics } from '../metrics/index.js';
-import type { CallContext, ReducerHandle } from '../../sandbox/port.js';
+import type { CallContext, ReducerHandle } from '../ports/plugin-runner.js';
 import { allGroup, type BindingConfig } from './config.js';
 import { MergeTree, recomputeTrees } from './merge-tree.js';
 

@@ -2,7 +2,7 @@ import { z } from 'zod';
 import type { Json, StatusReport } from '../contract.js';
 import { ErrorCodes, ValidationError } from '../errors.js';
 import { DurationSchema, FieldPathSchema, IdSchema, JsonSchema, LabelsSchema, readPath, refKey, toIssues, type Destination, type Workload } from '../model/index.js';
-import type { PluginInfo } from '../../sandbox/port.js';
+import type { PluginInfo } from '../ports/plugin-runner.js';
 
 /** Which reports a binding folds: all conditions must hold; an empty selector takes every report. */
 export const SelectorSchema = z.strictObject({

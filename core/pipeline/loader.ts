@@ -1,6 +1,6 @@
 import type { Json } from '../contract.js';
 import type { PluginCatalog } from '../catalog/index.js';
-import type { PluginRunner, PolicyHandle, ReducerHandle } from '../../sandbox/port.js';
+import type { PluginRunner, PolicyHandle, ReducerHandle } from '../ports/plugin-runner.js';
 import { validateOptions, type BindingConfig } from './config.js';
 
 /** A plugin, loaded, with its options validated against the plugin's schema. */

@@ -1,6 +1,6 @@
 import type { Json, LevelInfo, StatusReport } from '../contract.js';
 import { reportKey } from '../model/index.js';
-import type { ReducerHandle } from '../../sandbox/port.js';
+import type { ReducerHandle } from '../ports/plugin-runner.js';
 
 /** The latest report per (destination, object), in first-seen order, with what was dropped. */
 export function latestReports(reports: readonly StatusReport[]): { latest: StatusReport[]; duplicates: number; outOfOrder: number } {

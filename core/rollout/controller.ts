@@ -3,7 +3,7 @@ import type { ChildState, Decision, Grant, Json, LevelInfo, PolicyInput, StatusR
 import { toIso, type Clock } from '../clock/index.js';
 import { asEdgesumError, ErrorCodes, PluginOutputError, type ErrorCode } from '../errors.js';
 import { parseDuration, readPath } from '../model/index.js';
-import type { PolicyHandle } from '../../sandbox/port.js';
+import type { PolicyHandle } from '../ports/plugin-runner.js';
 import { addCounts, emptyCounts, type RolloutCommand, type RolloutReport, type StateCounts } from './messages.js';
 import { checkDecision } from './decision.js';
 import { resolveSize, type RolloutSpec } from './spec.js';

@@ -3,13 +3,21 @@ import { toIso, type Clock } from '../clock/index.js';
 import { ErrorCodes, NotFoundError, ValidationError } from '../errors.js';
 import type { Logger } from '../log/index.js';
 import { refKey, type Level } from '../model/index.js';
-import type { Topology } from '../node/topology.js';
-import type { Transport } from '../transport/index.js';
+import type { Topology } from '../model/topology.js';
 import { RolloutController, type AuditEntry, type ChildSummary, type RolloutChild } from './controller.js';
 import type { EdgeAgent, EdgeDirective } from './edge-agent.js';
 import type { PluginLoader } from '../pipeline/index.js';
 import type { DirectiveMessage, RolloutCommand, RolloutReport } from './messages.js';
 import type { RolloutSpec } from './spec.js';
+
+/**
+ * How a level's rollouts reach its child levels: the part of the transport they use. Declared
+ * here so the transport depends on the rollout messages it carries, never the other way round.
+ */
+export interface DirectiveLink {
+  /** Sends a directive down to child level `to`; `false` when that child's link is down. */
+  sendDirective(to: string, message: DirectiveMessage): boolean;
+}
 
 /** What the rollouts of one level need. */
 export interface LevelRolloutsDeps {
@@ -17,7 +25,7 @@ export interface LevelRolloutsDeps {
   readonly topology: Topology;
   readonly loader: PluginLoader;
   readonly clock: Clock;
-  readonly transport: Transport;
+  readonly transport: DirectiveLink;
   readonly logger: Logger;
   readonly edgeAgent: EdgeAgent;
 }

@@ -1,5 +1,5 @@
 import type { StatusReport } from '../contract.js';
-import type { TopologyInput } from '../node/topology.js';
+import type { TopologyInput } from '../model/topology.js';
 import type { BindingInput } from '../pipeline/index.js';
 import type { RolloutSpecInput } from '../rollout/index.js';
 

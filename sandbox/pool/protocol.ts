@@ -4,7 +4,7 @@
  * answer out of order. Types only: imported by both sides.
  */
 import type { Json, LevelInfo, PolicyInput } from '../../core/contract.js';
-import type { CallContext, PluginInfo, PluginLimits, PluginSource } from '../port.js';
+import type { CallContext, PluginInfo, PluginLimits, PluginSource } from '../../core/ports/plugin-runner.js';
 import type { WireError } from './wire-error.js';
 
 /** What every worker is started with: the options of its own `QuickJsRunner`. */

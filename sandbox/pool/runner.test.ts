@@ -5,7 +5,7 @@ import { FilePluginCatalog } from '../../core/catalog/index.js';
 import type { Json, PolicyInput, StatusReport } from '../../core/contract.js';
 import { EdgesumError, ErrorCodes, PluginLoadError, PluginOutputError, PluginThrewError, PluginTimeoutError, ValidationError } from '../../core/errors.js';
 import { fleetReports, fleetTopology } from '../../core/sim/fleet.js';
-import type { AccUpdate, CallContext, PluginRunner, PluginSource } from '../port.js';
+import type { AccUpdate, CallContext, PluginRunner, PluginSource } from '../../core/ports/plugin-runner.js';
 import { QuickJsRunner } from '../quickjs/runner.js';
 import { balancedSlices, PooledRunner } from './runner.js';
 

@@ -2,7 +2,7 @@ import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import type { Decision, Json, LevelInfo, PolicyInput, StatusReport } from '../../core/contract.js';
 import { EdgesumError, ErrorCodes, PluginLoadError, PluginMemoryError, PluginOutputError, PluginThrewError, ValidationError, type ErrorDetails } from '../../core/errors.js';
-import { defaultLimits, type AccUpdate, type CallContext, type PluginInfo, type PluginLimits, type PluginRunner, type PluginSource, type PolicyHandle, type ReducerHandle } from '../port.js';
+import { defaultLimits, type AccUpdate, type CallContext, type PluginInfo, type PluginLimits, type PluginRunner, type PluginSource, type PolicyHandle, type ReducerHandle } from '../../core/ports/plugin-runner.js';
 import { QuickJsRunner } from '../quickjs/runner.js';
 import type { PoolReducerHook, PoolReply, PoolRequestBody, PoolWorkerData } from './protocol.js';
 import { fromWireError } from './wire-error.js';

@@ -6,7 +6,7 @@
  */
 import { parentPort, workerData, type MessagePort } from 'node:worker_threads';
 import { ErrorCodes, PluginLoadError } from '../../core/errors.js';
-import type { PolicyHandle, ReducerHandle } from '../port.js';
+import type { PolicyHandle, ReducerHandle } from '../../core/ports/plugin-runner.js';
 import { QuickJsRunner } from '../quickjs/runner.js';
 import type { PoolReply, PoolRequest, PoolRequestBody, PoolWorkerData } from './protocol.js';
 import { toWireError } from './wire-error.js';

@@ -12,7 +12,7 @@ import {
   type ErrorDetails,
 } from '../../core/errors.js';
 import type { PluginBundle } from '../bundle.js';
-import type { PluginLimits } from '../port.js';
+import type { PluginLimits } from '../../core/ports/plugin-runner.js';
 import { effectiveStackBytes, minBootMs } from './limits.js';
 import type { GuestFailure } from './protocol.js';
 

@@ -9,7 +9,7 @@
 
 import type { Decision, Policy, PolicyInput, Reducer, ReducerContext, StatusReport } from '../../core/contract.js';
 import { describeExport } from '../guest/describe-export.js';
-import type { AccUpdate } from '../port.js';
+import type { AccUpdate } from '../../core/ports/plugin-runner.js';
 import type { RealmControl } from './guest-realm.js';
 import { guestGlobal, type GuestFailure, type GuestHook, type GuestRequest } from './protocol.js';
 

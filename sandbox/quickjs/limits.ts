@@ -1,4 +1,4 @@
-import type { PluginLimits } from '../port.js';
+import type { PluginLimits } from '../../core/ports/plugin-runner.js';
 
 /**
  * The largest guest stack the runner grants. QuickJS runs on the host's own machine stack inside

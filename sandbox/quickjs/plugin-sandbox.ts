@@ -1,7 +1,7 @@
 import { Scope, type QuickJSContext, type QuickJSHandle, type QuickJSRuntime } from 'quickjs-emscripten';
 import { ErrorCodes, PluginError, PluginLoadError, PluginMemoryError, PluginStackError, PluginThrewError, type ErrorDetails } from '../../core/errors.js';
 import type { PluginBundle } from '../bundle.js';
-import type { PluginLimits, PluginSource } from '../port.js';
+import type { PluginLimits, PluginSource } from '../../core/ports/plugin-runner.js';
 import { malformedOutput, recoveryFor, toPluginError, type HostBreach, type SandboxFailure } from './failures.js';
 import { guestGlobal, type GuestFailure, type GuestHook, type GuestRequest } from './protocol.js';
 import { effectiveStackBytes, minBootMs } from './limits.js';

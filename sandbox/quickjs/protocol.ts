@@ -4,7 +4,7 @@
  * Types only: this module is imported by the guest bundle as well as by the host.
  */
 
-import type { CallContext } from '../port.js';
+import type { CallContext } from '../../core/ports/plugin-runner.js';
 
 /** The name of the guest global through which the host calls in. */
 export const guestGlobal = '__edgesum';

@@ -4,7 +4,7 @@ import { ErrorCodes, PluginLoadError, PluginThrewError, ValidationError } from '
 import { LeakCheckedModule } from '../fixtures/leak-checked-module.js';
 import { callAt, fixture, report } from '../fixtures/reports.js';
 import { InlineRunner } from '../inline.js';
-import type { PluginRunner } from '../port.js';
+import type { PluginRunner } from '../../core/ports/plugin-runner.js';
 import { QuickJsRunner } from './runner.js';
 
 const call = callAt('site-1', { label: 'east' });

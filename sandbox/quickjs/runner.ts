@@ -2,7 +2,7 @@ import type { Decision, Json, LevelInfo, PolicyInput, StatusReport } from '../..
 import { ErrorCodes, PluginLoadError, PluginOutputError, PluginThrewError, ValidationError, type ErrorDetails } from '../../core/errors.js';
 import { BundleCache } from '../bundle.js';
 import { toPluginInfo } from '../describe.js';
-import { defaultLimits, type AccUpdate, type CallContext, type PluginInfo, type PluginLimits, type PluginRunner, type PluginSource, type PolicyHandle, type ReducerHandle } from '../port.js';
+import { defaultLimits, type AccUpdate, type CallContext, type PluginInfo, type PluginLimits, type PluginRunner, type PluginSource, type PolicyHandle, type ReducerHandle } from '../../core/ports/plugin-runner.js';
 import { PluginSandbox, type SandboxEnv } from './plugin-sandbox.js';
 import type { GuestHook } from './protocol.js';
 import { newReleaseModule, WasmHost, type ModuleLease, type QuickJsModuleFactory } from './wasm-host.js';

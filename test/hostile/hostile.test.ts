@@ -9,7 +9,7 @@ import type { Json, StatusReport } from '../../core/contract.js';
 import { ErrorCodes, PluginLoadError, PluginThrewError, type ErrorCode } from '../../core/errors.js';
 import { LeakCheckedModule } from '../../sandbox/fixtures/leak-checked-module.js';
 import { callAt, fixture, report } from '../../sandbox/fixtures/reports.js';
-import type { PluginLimits, PluginSource, ReducerHandle } from '../../sandbox/port.js';
+import type { PluginLimits, PluginSource, ReducerHandle } from '../../core/ports/plugin-runner.js';
 import { minBootMs } from '../../sandbox/quickjs/limits.js';
 import { QuickJsRunner } from '../../sandbox/quickjs/runner.js';
 

@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
-import { ErrorCodes, EdgesumError, ValidationError } from '../errors.js';
-import type { Json } from '../contract.js';
-import type { Rejection } from '../model/index.js';
+import { ErrorCodes, EdgesumError, ValidationError } from '../core/errors.js';
+import type { Json } from '../core/contract.js';
+import type { Rejection } from '../core/model/index.js';
 
 /** Where a command writes: stdout for results, stderr for progress and diagnostics. */
 export interface Output {

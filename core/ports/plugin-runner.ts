@@ -1,4 +1,4 @@
-import type { Decision, Json, LevelInfo, OptionsSchema, PolicyInput, StatusReport } from '../core/contract.js';
+import type { Decision, Json, LevelInfo, OptionsSchema, PolicyInput, StatusReport } from '../contract.js';
 
 /** Where a plugin comes from: how the user named it, and the module file that holds it. */
 export interface PluginSource {

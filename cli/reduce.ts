@@ -1,9 +1,9 @@
-import { toIso, type Clock } from '../clock/index.js';
-import type { PluginCatalog } from '../catalog/index.js';
-import { ErrorCodes, ValidationError } from '../errors.js';
-import { parseReports } from '../model/index.js';
-import { latestReports, reduceOnce, validateOptions } from '../pipeline/index.js';
-import type { PluginRunner } from '../../sandbox/port.js';
+import { toIso, type Clock } from '../core/clock/index.js';
+import type { PluginCatalog } from '../core/catalog/index.js';
+import { ErrorCodes, ValidationError } from '../core/errors.js';
+import { parseReports } from '../core/model/index.js';
+import { latestReports, reduceOnce, validateOptions } from '../core/pipeline/index.js';
+import type { PluginRunner } from '../core/ports/plugin-runner.js';
 import { formatRejection, parseJsonLines, readInput, readJsonOption, type Output } from './io.js';
 
 /** Flags of `edgesum reduce`. */

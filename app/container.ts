@@ -1,19 +1,19 @@
 import 'reflect-metadata';
 import { container as tsyringeRoot, instanceCachingFactory, type DependencyContainer, type InjectionToken } from 'tsyringe';
 import { Registry } from 'prom-client';
-import { FilePluginCatalog, type PluginCatalog } from './catalog/index.js';
-import { systemClock, type Clock } from './clock/index.js';
-import { silentLogger, type Logger } from './log/index.js';
-import { Metrics } from './metrics/index.js';
-import type { Level } from './model/index.js';
-import { LevelNode, defaultNodeOptions, type LevelNodeOptions } from './node/level-node.js';
-import type { Topology } from './node/topology.js';
-import { PluginLoader, type BindingConfig } from './pipeline/index.js';
-import { MemoryReportStore, type ReportStore } from './storage/index.js';
-import { InProcessBus, type Transport } from './transport/index.js';
-import type { EdgeAgent } from './rollout/edge-agent.js';
-import { LevelRollouts } from './rollout/host.js';
-import { QuickJsRunner, type PluginRunner } from '../sandbox/index.js';
+import { FilePluginCatalog, type PluginCatalog } from '../core/catalog/index.js';
+import { systemClock, type Clock } from '../core/clock/index.js';
+import { silentLogger, type Logger } from '../core/log/index.js';
+import { Metrics } from '../core/metrics/index.js';
+import type { Level, Topology } from '../core/model/index.js';
+import { Hierarchy, LevelNode, defaultNodeOptions, parseHierarchyConfig, type HierarchyConfig, type LevelNodeOptions } from '../core/node/index.js';
+import { PluginLoader, type BindingConfig } from '../core/pipeline/index.js';
+import { MemoryReportStore, type ReportStore } from '../core/storage/index.js';
+import { InProcessBus, type Transport } from '../core/transport/index.js';
+import type { EdgeAgent } from '../core/rollout/edge-agent.js';
+import { LevelRollouts } from '../core/rollout/host.js';
+import type { PluginRunner } from '../core/ports/index.js';
+import { QuickJsRunner } from '../sandbox/index.js';
 
 /**
  * Explicit injection tokens. Registrations name them directly; nothing relies on emitted
@@ -128,4 +128,35 @@ const unattendedEdges: EdgeAgent = { apply() {} };
  */
 export function defaultRunner(_clock: Clock): PluginRunner {
   return new QuickJsRunner();
+}
+
+/**
+ * Builds a whole hierarchy in one process: validates the configuration, makes one composition
+ * root with a child container per level, and starts every level bottom-up (loading every binding's
+ * plugin). Two hierarchies share nothing.
+ */
+export async function createHierarchy(config: HierarchyConfig, options: RootOptions = {}): Promise<Hierarchy> {
+  const { topology, bindings } = parseHierarchyConfig(config);
+  const root = createRootContainer(topology, bindings, options);
+  const nodes = new Map<string, LevelNode>();
+  try {
+    for (const level of topology.bottomUp()) {
+      const node = createLevelContainer(root, level).resolve(Tokens.LevelNode);
+      await node.start();
+      nodes.set(level.id, node);
+    }
+  } catch (error) {
+    for (const node of nodes.values()) node.stop();
+    if (options.runner === undefined) await root.resolve(Tokens.PluginRunner).dispose();
+    throw error;
+  }
+  return new Hierarchy({
+    topology,
+    nodes,
+    runner: root.resolve(Tokens.PluginRunner),
+    loader: root.resolve(Tokens.PluginLoader),
+    clock: root.resolve(Tokens.Clock),
+    registry: root.resolve(Tokens.Registry),
+    transport: root.resolve(Tokens.Transport),
+  });
 }

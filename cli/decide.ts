@@ -1,9 +1,9 @@
-import type { PluginCatalog } from '../catalog/index.js';
-import { ErrorCodes, PluginOutputError } from '../errors.js';
-import { parseOrThrow } from '../model/index.js';
-import { validateOptions } from '../pipeline/index.js';
-import { checkDecision, PolicyInputSchema } from '../rollout/index.js';
-import type { PluginRunner } from '../../sandbox/port.js';
+import type { PluginCatalog } from '../core/catalog/index.js';
+import { ErrorCodes, PluginOutputError } from '../core/errors.js';
+import { parseOrThrow } from '../core/model/index.js';
+import { validateOptions } from '../core/pipeline/index.js';
+import { checkDecision, PolicyInputSchema } from '../core/rollout/index.js';
+import type { PluginRunner } from '../core/ports/plugin-runner.js';
 import { readJsonOption, type Output } from './io.js';
 
 /** Flags of `edgesum decide`. */

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { DestinationSchema, LevelSchema, WorkloadSchema, type Destination, type Level, type Workload } from '../model/index.js';
+import { DestinationSchema, LevelSchema, WorkloadSchema, type Destination, type Level, type Workload } from './index.js';
 
 /** A hierarchy's shape: its levels (one center), the destinations below them and the workloads. */
 export const TopologySchema = z

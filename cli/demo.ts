@@ -1,13 +1,13 @@
-import type { Json } from '../contract.js';
-import { ManualClock } from '../clock/index.js';
-import type { RootOptions } from '../container.js';
-import { Hierarchy } from '../node/index.js';
-import type { SummaryView } from '../pipeline/index.js';
-import { fleetBindings, fleetReports, fleetRollout, fleetTopology } from '../sim/fleet.js';
-import { SimulatedEdges } from '../sim/edges.js';
-import { runRollout } from '../sim/rollout.js';
-import type { Hierarchy as HierarchyType, RolloutProgress, RolloutStatus } from '../node/index.js';
-import { ErrorCodes, ValidationError } from '../errors.js';
+import type { Json } from '../core/contract.js';
+import { ManualClock } from '../core/clock/index.js';
+import type { RootOptions } from '../app/container.js';
+import { createHierarchy } from '../app/container.js';
+import type { SummaryView } from '../core/pipeline/index.js';
+import { fleetBindings, fleetReports, fleetRollout, fleetTopology } from '../core/sim/fleet.js';
+import { SimulatedEdges } from '../core/sim/edges.js';
+import { runRollout } from '../core/sim/rollout.js';
+import type { Hierarchy as HierarchyType, RolloutProgress, RolloutStatus } from '../core/node/index.js';
+import { ErrorCodes, ValidationError } from '../core/errors.js';
 import { progress, type Output } from './io.js';
 
 /** Flags of `edgesum demo`. */
@@ -71,7 +71,7 @@ export async function demoCommand(flags: DemoFlags, deps: { output: Output; root
     applyDelayMs: [10_000, 90_000],
     failureRate: (destination) => (destination.labels.region === failingRegion && shape.regions > 1 ? 0.4 : 0),
   });
-  const hierarchy = await Hierarchy.create({ topology, bindings: fleetBindings() }, { clock, edgeAgent: edges, ...deps.root });
+  const hierarchy = await createHierarchy({ topology, bindings: fleetBindings() }, { clock, edgeAgent: edges, ...deps.root });
   try {
     const reports = fleetReports(topology, { seed, now: clock.now() });
     const bar = progress(deps.output, 'ingesting reports');

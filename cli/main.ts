@@ -1,9 +1,9 @@
 import { Command, CommanderError, Option } from 'commander';
-import { systemClock } from '../clock/index.js';
-import { FilePluginCatalog } from '../catalog/index.js';
-import { defaultRunner } from '../container.js';
-import { EdgesumError, ErrorCodes } from '../errors.js';
-import { InlineRunner, PooledRunner, type PluginRunner } from '../../sandbox/index.js';
+import { systemClock } from '../core/clock/index.js';
+import { FilePluginCatalog } from '../core/catalog/index.js';
+import { defaultRunner } from '../app/container.js';
+import { EdgesumError, ErrorCodes } from '../core/errors.js';
+import { InlineRunner, PooledRunner, type PluginRunner } from '../sandbox/index.js';
 import { decideCommand, type DecideFlags } from './decide.js';
 import { demoCommand, type DemoFlags } from './demo.js';
 import { formatError, processOutput, type Output } from './io.js';
@@ -102,6 +102,6 @@ export async function runCli(argv: readonly string[], output: Output = processOu
   }
 }
 
-if (import.meta.url === `file://${process.argv[1]}` || process.argv[1]?.endsWith('/core/cli/main.ts')) {
+if (import.meta.url === `file://${process.argv[1]}` || process.argv[1]?.endsWith('/cli/main.ts')) {
   process.exitCode = await runCli(process.argv.slice(2));
 }
