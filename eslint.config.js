@@ -23,7 +23,7 @@ const layers = {
   'core/ports': [...base, 'core/model'],
   'core/catalog': [...base, 'core/ports'],
   'core/storage': [...base, 'core/model'],
-  'core/testing': base,
+  'core/testing': ['core/contract.ts'],
   'core/pipeline': [...base, ...leaves, 'core/model', 'core/ports', 'core/catalog'],
   'core/rollout': [...base, ...leaves, 'core/model', 'core/ports', 'core/catalog', 'core/pipeline'],
   'core/transport': [...base, ...leaves, 'core/model', 'core/rollout'],

@@ -3,14 +3,15 @@ import { ErrorCodes, PluginOutputError } from '../core/errors.js';
 import { parseOrThrow } from '../core/model/index.js';
 import { validateOptions } from '../core/pipeline/index.js';
 import { checkDecision, PolicyInputSchema } from '../core/rollout/index.js';
-import type { PluginRunner } from '../core/ports/plugin-runner.js';
+import type { PluginRunner, PolicyHandle } from '../core/ports/plugin-runner.js';
+import type { Decision, Json, PolicyInput } from '../core/contract.js';
 import { readJsonOption, type Output } from './io.js';
 
 /** Flags of `edgesum decide`. */
 export interface DecideFlags {
-  policy: string;
+  policy?: string;
   options?: string;
-  input: string;
+  input?: string;
   json?: boolean;
 }
 
@@ -18,18 +19,12 @@ export interface DecideFlags {
  * `edgesum decide`: one policy decision for one input, checked as the controller checks it
  * (valid shape, targets among the children). For policy-as-code tests in CI.
  */
-export async function decideCommand(flags: DecideFlags, deps: { runner: PluginRunner; catalog: PluginCatalog; output: Output }): Promise<number> {
+export async function decideCommand(flags: DecideFlags & { policy: string; input: string }, deps: { runner: PluginRunner; catalog: PluginCatalog; output: Output }): Promise<number> {
   const source = deps.catalog.resolve(flags.policy, 'decide --policy');
   const options = flags.options === undefined ? {} : await readJsonOption(flags.options, '--options');
   const input = parseOrThrow(PolicyInputSchema, await readJsonOption(`@${flags.input}`, '--input'), 'policy input', ErrorCodes.InvalidPolicyInput);
   const handle = await deps.runner.loadPolicy(source);
-  const validOptions = validateOptions(handle.info, options, 'decide');
-  const [raw] = await handle.decide([input], validOptions, { id: input.level, kind: 'center' });
-  const checked = checkDecision(raw, new Map(input.children.map((child) => [child.id, child.state])));
-  if ('problem' in checked) {
-    throw new PluginOutputError(ErrorCodes.PluginOutput, `${handle.info.name}.decide at ${input.level}: ${checked.problem}`, { plugin: handle.info.name, hook: 'decide', level: input.level });
-  }
-  const { decision } = checked;
+  const decision = await decideChecked(handle, input, options, 'decide');
   if (flags.json) {
     deps.output.out(`${JSON.stringify(decision)}\n`);
     return 0;
@@ -43,4 +38,20 @@ export async function decideCommand(flags: DecideFlags, deps: { runner: PluginRu
   ];
   deps.output.out(`${lines.join('\n')}\n`);
   return 0;
+}
+
+/**
+ * One decision of a loaded policy, with its options validated first and the decision checked as
+ * the controller checks it (valid shape, targets among the children).
+ *
+ * @throws ValidationError for invalid options, PluginOutputError for a decision the controller would refuse.
+ */
+export async function decideChecked(handle: PolicyHandle, input: PolicyInput, options: Json, where: string): Promise<Decision> {
+  const validOptions = validateOptions(handle.info, options, where);
+  const [raw] = await handle.decide([input], validOptions, { id: input.level, kind: 'center' });
+  const checked = checkDecision(raw, new Map(input.children.map((child) => [child.id, child.state])));
+  if ('problem' in checked) {
+    throw new PluginOutputError(ErrorCodes.PluginOutput, `${handle.info.name}.decide at ${input.level}: ${checked.problem}`, { plugin: handle.info.name, hook: 'decide', level: input.level });
+  }
+  return checked.decision;
 }

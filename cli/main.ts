@@ -2,8 +2,9 @@ import { Command, CommanderError, Option } from 'commander';
 import { systemClock } from '../core/clock/index.js';
 import { FilePluginCatalog } from '../core/catalog/index.js';
 import { defaultRunner } from '../app/container.js';
-import { EdgesumError, ErrorCodes } from '../core/errors.js';
+import { EdgesumError, ErrorCodes, ValidationError } from '../core/errors.js';
 import { InlineRunner, PooledRunner, type PluginRunner } from '../sandbox/index.js';
+import { decideCases } from './cases.js';
 import { decideCommand, type DecideFlags } from './decide.js';
 import { demoCommand, type DemoFlags } from './demo.js';
 import { formatError, processOutput, type Output } from './io.js';
@@ -26,6 +27,10 @@ function runnerFor(name: string): PluginRunner {
   if (name === 'inline') return new InlineRunner();
   if (name === 'quickjs-pool') return new PooledRunner();
   return defaultRunner(systemClock);
+}
+
+function usage(message: string): ValidationError {
+  return new ValidationError(ErrorCodes.InvalidConfig, message);
 }
 
 /** Runs a command with a fresh runner and always releases it, even when the command fails. */
@@ -75,14 +80,23 @@ export function buildCli(output: Output, state: { exitCode: number }): Command {
     });
   program
     .command('decide')
-    .description('print one rollout-policy decision for a policy input (for policy-as-code tests)')
-    .requiredOption('--policy <spec>', 'builtin:NAME or a path to a policy module')
+    .description('print one rollout-policy decision for a policy input, or check a folder of decision cases (policy as code)')
+    .option('--policy <spec>', 'builtin:NAME or a path to a policy module')
     .option('--options <json>', 'policy options as JSON, or @file')
-    .requiredOption('--input <file>', 'policy input JSON file, or - for stdin')
-    .option('--json', 'print exactly the decision as JSON')
+    .option('--input <file>', 'policy input JSON file, or - for stdin')
+    .option('--cases <dir>', 'run every case below DIR (folders with policy.json, input.json, expected.json) and compare the decisions')
+    .option('--json', 'print exactly the decision (with --cases: every case result) as JSON')
     .addOption(runnerOption())
-    .action(async (flags: DecideFlags & { runner: string }) => {
-      state.exitCode = await withRunner(flags.runner, (runner) => decideCommand(flags, { runner, catalog: new FilePluginCatalog(), output }));
+    .action(async (flags: DecideFlags & { runner: string; cases?: string }) => {
+      if (flags.cases !== undefined) {
+        if (flags.policy !== undefined || flags.input !== undefined || flags.options !== undefined) throw usage('decide: --cases takes the policy, options and input from each case; drop --policy, --options and --input');
+        const dir = flags.cases;
+        state.exitCode = await withRunner(flags.runner, (runner) => decideCases(dir, { runner, output, json: flags.json === true }));
+        return;
+      }
+      if (flags.policy === undefined || flags.input === undefined) throw usage('decide: give --policy and --input, or --cases DIR');
+      const single = { ...flags, policy: flags.policy, input: flags.input };
+      state.exitCode = await withRunner(flags.runner, (runner) => decideCommand(single, { runner, catalog: new FilePluginCatalog(), output }));
     });
   return program;
 }
@@ -100,8 +114,4 @@ export async function runCli(argv: readonly string[], output: Output = processOu
     output.err(formatError(error, json));
     return error instanceof EdgesumError && usageCodes.has(error.code) ? ExitCodes.usage : ExitCodes.failed;
   }
-}
-
-if (import.meta.url === `file://${process.argv[1]}` || process.argv[1]?.endsWith('/cli/main.ts')) {
-  process.exitCode = await runCli(process.argv.slice(2));
 }

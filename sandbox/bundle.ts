@@ -6,6 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { build, type BuildFailure, type Message, type Plugin } from 'esbuild';
 import { ErrorCodes, PluginLoadError, type Issue } from '../core/errors.js';
 import { hashCode } from './describe.js';
+import { ownContractPlugin } from './module.js';
 import type { PluginSource } from '../core/ports/plugin-runner.js';
 
 /** A plugin module bundled with the guest shim into one script for the sandbox. */
@@ -62,7 +63,7 @@ export async function bundlePlugin(source: PluginSource): Promise<PluginBundle> 
       sourcesContent: false,
       legalComments: 'none',
       logLevel: 'silent',
-      plugins: [guestRealmPlugin(realm), noHostModulesPlugin()],
+      plugins: [guestRealmPlugin(realm), ownContractPlugin(), noHostModulesPlugin()],
     });
     const code = result.outputFiles.find((file) => file.path.endsWith('.js'))?.text;
     const sourceMap = result.outputFiles.find((file) => file.path.endsWith('.map'))?.text;

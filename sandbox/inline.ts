@@ -1,8 +1,7 @@
-import { readFile } from 'node:fs/promises';
-import { pathToFileURL } from 'node:url';
 import type { Json, Policy, PolicyInput, Reducer, ReducerContext, StatusReport } from '../core/contract.js';
 import { ErrorCodes, PluginLoadError, PluginThrewError, type ErrorDetails } from '../core/errors.js';
 import { describeExport, toJsonOutput, toPluginInfo } from './describe.js';
+import { importPluginModule } from './module.js';
 import { defaultLimits, type AccUpdate, type CallContext, type PluginLimits, type PluginRunner, type PluginSource, type PolicyHandle, type ReducerHandle } from '../core/ports/plugin-runner.js';
 
 /** Counts of hook invocations, for tests that assert how much work an update caused. */
@@ -50,14 +49,7 @@ export class InlineRunner implements PluginRunner {
   async dispose(): Promise<void> {}
 
   private async load(source: PluginSource, kind: 'reducer' | 'policy') {
-    let module: { default?: unknown };
-    let code: string;
-    try {
-      code = await readFile(source.entry, 'utf8');
-      module = (await import(pathToFileURL(source.entry).href)) as { default?: unknown };
-    } catch (error) {
-      throw new PluginLoadError(ErrorCodes.PluginLoad, `${source.spec}: cannot load ${source.entry}: ${(error as Error).message}`, { cause: error });
-    }
+    const { exports: module, code } = await importPluginModule(source.entry, source.spec);
     const info = toPluginInfo(describeExport(module.default), source, code);
     if (info.kind !== kind) {
       throw new PluginLoadError(ErrorCodes.PluginLoad, `${source.spec}: expected a ${kind} plugin, found a ${info.kind}`, { plugin: info.name });

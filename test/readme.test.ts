@@ -1,8 +1,8 @@
 import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { pathToFileURL } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import type { Reducer, StatusReport } from '../core/contract.js';
+import type { StatusReport } from '../core/contract.js';
+import { loadReducer } from '../app/testing.js';
 import { parseReports } from '../core/model/index.js';
 import { latestReports, reduceOnce } from '../core/pipeline/index.js';
 import { checkReducerLaws } from '../core/testing/index.js';
@@ -25,7 +25,7 @@ describe('the README', () => {
     writeFileSync(file, readmeReducerSource());
     const reports = latestReports(parseReports(readFileSync('plugins/health/fixtures/reports.jsonl', 'utf8').trim().split('\n').map((line) => JSON.parse(line) as unknown)).accepted).latest;
 
-    const plugin = ((await import(pathToFileURL(file).href)) as { default: Reducer<Record<string, never>> }).default;
+    const plugin = await loadReducer<Record<string, never>>(file);
     expect(checkReducerLaws(plugin, { options: {}, reports: reports as StatusReport[] })).toEqual([]);
 
     const runner = new QuickJsRunner();

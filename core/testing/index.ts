@@ -24,3 +24,4 @@ export { deepFreeze } from './freeze.js';
 export { checkReducerLaws, type ReducerLaw, type ReducerLawSetup } from './reducer-laws.js';
 export { checkPolicyConformance, type PolicyConformanceSetup, type PolicyLaw } from './policy-conformance.js';
 export type { Violation } from './violations.js';
+export { diffJson, formatJsonDiff, type JsonDifference } from './json-diff.js';

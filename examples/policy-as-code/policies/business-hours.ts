@@ -1,4 +1,4 @@
-import { definePolicy, type PolicyChild } from '../../../core/contract.js';
+import { definePolicy, type PolicyChild } from 'edgesum/plugin';
 
 /**
  * Policy as code, in a repo of its own: roll out one child at a time, and start nobody outside

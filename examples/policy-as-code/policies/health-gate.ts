@@ -1,4 +1,4 @@
-import { definePolicy, type Json, type PolicyChild } from '../../../core/contract.js';
+import { definePolicy, type Json, type PolicyChild } from 'edgesum/plugin';
 
 interface HealthSummary {
   counts?: Record<string, number>;
