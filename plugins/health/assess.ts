@@ -40,7 +40,9 @@ interface Condition {
 
 /**
  * Assesses one object copy. A terminating object is `progressing` whatever its kind; known kinds of
- * the built-in API groups have their own rules; anything else is judged by its generic conditions.
+ * the built-in API groups (and Argo Workflows) have their own rules, which agree with Argo CD's
+ * health library but for the differences README.md lists; anything else is judged by its generic
+ * conditions.
  */
 export function assessHealth(input: AssessInput): HealthState {
   const metadata = record(input.metadata) ?? {};
@@ -130,13 +132,15 @@ function cronJob({ spec }: ObjectView): HealthState {
 
 function pod({ spec, status }: ObjectView): HealthState {
   if (status === undefined) return 'unknown';
-  const containers = [...list(status.initContainerStatuses), ...list(status.containerStatuses)];
-  if (containers.some(isStuckWaiting)) return 'degraded';
   const restartPolicy = text(spec.restartPolicy);
+  // The API defaults restartPolicy to Always, so a pod whose edge did not send it is long-running.
+  const longRunning = restartPolicy === undefined || restartPolicy === 'Always';
   const runsToCompletion = restartPolicy === 'Never' || restartPolicy === 'OnFailure';
+  const containers = list(status.containerStatuses);
+  // A pod that runs to completion retries within its owner's budget (a Job's backoffLimit), which
+  // judges the failure; calling its crash loop degraded would fail it before its owner does.
+  if (longRunning && [...list(status.initContainerStatuses), ...containers].some(isStuckWaiting)) return 'degraded';
   switch (status.phase) {
-    case undefined:
-      return 'progressing';
     case 'Pending': {
       const scheduled = findCondition(conditionsOf(status), 'PodScheduled');
       return scheduled?.status === 'False' && scheduled.reason === 'Unschedulable' ? 'degraded' : 'progressing';
@@ -144,7 +148,9 @@ function pod({ spec, status }: ObjectView): HealthState {
     case 'Running':
       // A pod that runs to completion is not done until it has succeeded.
       if (runsToCompletion) return 'progressing';
+      if (!longRunning) return 'unknown';
       if (isTrue(conditionsOf(status), 'Ready')) return 'healthy';
+      // Only app containers: an init container that failed once and then succeeded is history, not a crash.
       return containers.some((c) => record(record(c)?.lastState)?.terminated !== undefined) ? 'degraded' : 'progressing';
     case 'Succeeded':
       // The kubelet never restarts a finished pod, so a pod meant to run for ever has stopped serving.
@@ -152,6 +158,7 @@ function pod({ spec, status }: ObjectView): HealthState {
     case 'Failed':
       return 'degraded';
     default:
+      // The API server sets a phase on creation: none means the report lost it, and `Unknown` a silent node.
       return 'unknown';
   }
 }
@@ -172,27 +179,66 @@ function persistentVolumeClaim({ status }: ObjectView): HealthState {
 function service({ spec, status }: ObjectView): HealthState {
   if (status === undefined) return 'unknown';
   if (spec.type !== 'LoadBalancer') return 'healthy';
-  return hasLoadBalancerAddress(status) ? 'healthy' : 'progressing';
+  return hasLoadBalancerEntry(status) ? 'healthy' : 'progressing';
 }
 
 function ingress({ status }: ObjectView): HealthState {
   if (status === undefined) return 'unknown';
-  return hasLoadBalancerAddress(status) ? 'healthy' : 'progressing';
+  return hasLoadBalancerEntry(status) ? 'healthy' : 'progressing';
 }
 
 function horizontalPodAutoscaler({ status, annotations }: ObjectView): HealthState {
   let conditions = conditionsOf(status);
-  // autoscaling/v1 has no conditions field: the API server carries them in an annotation.
-  if (conditions.length === 0) conditions = conditionsOf({ conditions: parseJson(annotations['autoscaling.alpha.kubernetes.io/conditions']) });
+  if (conditions.length === 0) {
+    // autoscaling/v1 has no conditions field: the API server carries them in an annotation.
+    const annotation = annotations['autoscaling.alpha.kubernetes.io/conditions'];
+    if (annotation !== undefined) {
+      const parsed = parseJson(annotation);
+      if (!Array.isArray(parsed)) return 'unknown';
+      conditions = conditionsOf({ conditions: parsed });
+    }
+  }
   if (status === undefined && conditions.length === 0) return 'unknown';
   const ableToScale = findCondition(conditions, 'AbleToScale');
   const scalingActive = findCondition(conditions, 'ScalingActive');
-  if (ableToScale?.status === 'False') return 'degraded';
-  if (scalingActive?.status === 'False') {
-    // The target was scaled to zero on purpose, which switches autoscaling off.
-    return scalingActive.reason === 'ScalingDisabled' ? 'suspended' : 'degraded';
+  // The controller writes AbleToScale, ScalingActive, ScalingLimited in that order and the first one
+  // with a verdict decides: a scale it cannot read or write is degraded whatever the condition's status.
+  if (ableToScale !== undefined && scaleFailure.has(ableToScale.reason)) return 'degraded';
+  // The target was scaled to zero on purpose, which switches autoscaling off.
+  if (scalingActive?.status === 'False' && scalingActive.reason === 'ScalingDisabled') return 'suspended';
+  // Able to scale means the target runs at the size last computed: a metrics outage freezes that size
+  // but stops nothing that runs, so it does not outrank a scale the controller can still set.
+  if (ableToScale?.status === 'True') return 'healthy';
+  if (scalingActive !== undefined && metricFailure.test(scalingActive.reason)) return 'degraded';
+  if (findCondition(conditions, 'ScalingLimited')?.status === 'True') return 'healthy';
+  // No verdict yet, or AbleToScale=False for a backoff between two scalings.
+  return 'progressing';
+}
+
+function apiService({ status }: ObjectView): HealthState {
+  if (status === undefined) return 'unknown';
+  // An aggregated API is unavailable while the Service behind it has no ready endpoints: that backend's
+  // own workload carries the verdict, so the APIService waits for it rather than failing a second time.
+  return findCondition(conditionsOf(status), 'Available')?.status === 'True' ? 'healthy' : 'progressing';
+}
+
+function argoWorkflow({ status }: ObjectView): HealthState {
+  switch (status?.phase) {
+    case undefined:
+      // No status at all is a report without one; a status without a phase is a workflow not started yet.
+      return status === undefined ? 'unknown' : 'progressing';
+    case '':
+    case 'Pending':
+    case 'Running':
+      return 'progressing';
+    case 'Succeeded':
+      return 'healthy';
+    case 'Failed':
+    case 'Error':
+      return 'degraded';
+    default:
+      return 'unknown';
   }
-  return ableToScale?.status === 'True' ? 'healthy' : 'progressing';
 }
 
 function namespace({ status }: ObjectView): HealthState {
@@ -254,6 +300,8 @@ const rules: Readonly<Record<string, Rule>> = {
   'networking.k8s.io/Ingress': ingress,
   'extensions/Ingress': ingress,
   'autoscaling/HorizontalPodAutoscaler': horizontalPodAutoscaler,
+  'apiregistration.k8s.io/APIService': apiService,
+  'argoproj.io/Workflow': argoWorkflow,
 };
 
 /**
@@ -274,12 +322,19 @@ function isStuckWaiting(container: unknown): boolean {
   return reason === 'InvalidImageName' || reason.startsWith('Err') || reason.endsWith('Error') || reason.endsWith('BackOff');
 }
 
-function hasLoadBalancerAddress(status: Fields): boolean {
-  return list(record(status.loadBalancer)?.ingress).some((entry) => {
-    const address = record(entry);
-    return Boolean(text(address?.ip) || text(address?.hostname));
-  });
+/**
+ * The load balancer controller adds an entry once the balancer exists. Some publish it without an
+ * `ip` or `hostname` (reached through other means), so the entry, not its address, is the signal.
+ */
+function hasLoadBalancerEntry(status: Fields): boolean {
+  return list(record(status.loadBalancer)?.ingress).some((entry) => record(entry) !== undefined);
 }
+
+/** AbleToScale reasons for a scale subresource the autoscaler could not read or update. */
+const scaleFailure: ReadonlySet<string> = new Set(['FailedGetScale', 'FailedUpdateScale']);
+
+/** ScalingActive reasons for metrics it could not fetch, of any source, or a selector it could not use. */
+const metricFailure = /^(FailedGet\w*Metric|InvalidSelector)$/;
 
 const failureReason = /Fail|Error|Exceeded|Timeout|TimedOut|Invalid|Denied|BackOff|Backoff/;
 const inProgressReason = /^(InProgress|Progressing|Reconcil|Pending|Creat|Provision|Initializ|Install|Waiting|Deploy|Start|Updat|Upgrad|Scaling)/;

@@ -32,6 +32,8 @@ const ref = {
   configMap: { group: '', version: 'v1', kind: 'ConfigMap', namespace: 'shop', name: 'web-config' },
   custom: { group: 'example.com', version: 'v1', kind: 'Widget', namespace: 'shop', name: 'gizmo' },
   clusterIssuer: { group: 'cert-manager.io', version: 'v1', kind: 'ClusterIssuer', name: 'letsencrypt' },
+  apiService: { group: 'apiregistration.k8s.io', version: 'v1', kind: 'APIService', name: 'v1beta1.metrics.example.com' },
+  workflow: { group: 'argoproj.io', version: 'v1alpha1', kind: 'Workflow', namespace: 'shop', name: 'nightly-export' },
 } satisfies Record<string, ObjectRef>;
 
 interface Observed {
@@ -194,7 +196,30 @@ const podCases: Case[] = [
   { name: 'reports a failed Pod as degraded', ref: ref.pod, observed: { spec: { restartPolicy: 'Never' }, status: { phase: 'Failed', reason: 'Evicted' } }, expected: 'degraded' },
   { name: 'reports an unschedulable Pod as degraded', ref: ref.pod, observed: { status: { phase: 'Pending', conditions: [cond('PodScheduled', 'False', 'Unschedulable')] } }, expected: 'degraded' },
   { name: 'reports a Pod whose node stopped reporting as unknown', ref: ref.pod, observed: { status: { phase: 'Unknown' } }, expected: 'unknown' },
-  { name: 'reports a Pod without a phase yet as progressing', ref: ref.pod, observed: { status: {} }, expected: 'progressing' },
+  { name: 'reports a Pod whose report carries no phase as unknown, as the API server always sets one', ref: ref.pod, observed: { status: {} }, expected: 'unknown' },
+  {
+    name: 'reports a crash-looping Pod that runs to completion as progressing, leaving the verdict to its owner',
+    ref: ref.pod,
+    observed: { spec: { restartPolicy: 'OnFailure' }, status: { phase: 'Running', conditions: [cond('Ready', 'False')], containerStatuses: [waiting('CrashLoopBackOff')] } },
+    expected: 'progressing',
+  },
+  { name: 'reports a Never Pod that cannot pull its image as progressing', ref: ref.pod, observed: { spec: { restartPolicy: 'Never' }, status: { phase: 'Pending', containerStatuses: [waiting('ErrImagePull')] } }, expected: 'progressing' },
+  { name: 'treats a Pod whose restart policy is not sent as long-running, the API default', ref: ref.pod, observed: { status: { phase: 'Running', containerStatuses: [waiting('CrashLoopBackOff')] } }, expected: 'degraded' },
+  {
+    name: 'does not count an init container that failed once and then succeeded against a running Pod',
+    ref: ref.pod,
+    observed: {
+      spec: { restartPolicy: 'Always' },
+      status: {
+        phase: 'Running',
+        conditions: [cond('Ready', 'False')],
+        initContainerStatuses: [{ name: 'migrate', ready: true, state: { terminated: { exitCode: 0 } }, lastState: { terminated: { exitCode: 1 } } }],
+        containerStatuses: [{ name: 'web', ready: false, state: { running: {} }, lastState: {} }],
+      },
+    },
+    expected: 'progressing',
+  },
+  { name: 'reports a running Pod with a restart policy it does not know as unknown', ref: ref.pod, observed: { spec: { restartPolicy: 'Sometimes' }, status: { phase: 'Running', conditions: [cond('Ready', 'True')] } }, expected: 'unknown' },
 ];
 
 const lb = (...ingress: unknown[]) => ({ loadBalancer: ingress.length === 0 ? {} : { ingress } });
@@ -209,7 +234,8 @@ const networkCases: Case[] = [
   { name: 'reports a LoadBalancer Service without an ingress address as progressing', ref: ref.service, observed: { spec: { type: 'LoadBalancer' }, status: lb() }, expected: 'progressing' },
   { name: 'reports a LoadBalancer Service with an IP as healthy', ref: ref.service, observed: { spec: { type: 'LoadBalancer' }, status: lb({ ip: '203.0.113.7' }) }, expected: 'healthy' },
   { name: 'reports a LoadBalancer Service with a hostname as healthy', ref: ref.service, observed: { spec: { type: 'LoadBalancer' }, status: lb({ hostname: 'lb.example.net' }) }, expected: 'healthy' },
-  { name: 'reports a LoadBalancer Service whose ingress entries carry no address as progressing', ref: ref.service, observed: { spec: { type: 'LoadBalancer' }, status: lb({ ports: [] }) }, expected: 'progressing' },
+  { name: 'reports a LoadBalancer Service with an ingress entry but no address as healthy: the entry says it is provisioned', ref: ref.service, observed: { spec: { type: 'LoadBalancer' }, status: lb({ ports: [] }) }, expected: 'healthy' },
+  { name: 'reports a LoadBalancer Service whose ingress entries are not objects as progressing', ref: ref.service, observed: { spec: { type: 'LoadBalancer' }, status: lb(null, 'pending') }, expected: 'progressing' },
   { name: 'reports an Ingress with a load balancer address as healthy', ref: ref.ingress, observed: { status: lb({ ip: '203.0.113.8' }) }, expected: 'healthy' },
   { name: 'reports an Ingress without a load balancer address as progressing', ref: ref.ingress, observed: { status: lb() }, expected: 'progressing' },
   { name: 'applies the Ingress rules to extensions/v1beta1 Ingresses', ref: ref.extIngress, observed: { status: lb({ hostname: 'web.example.net' }) }, expected: 'healthy' },
@@ -228,25 +254,64 @@ const hpaCases: Case[] = [
     observed: { status: { conditions: [cond('AbleToScale', 'True', 'ReadyForNewScale'), cond('ScalingActive', 'True', 'ValidMetricFound'), cond('ScalingLimited', 'True', 'TooManyReplicas')] } },
     expected: 'healthy',
   },
-  { name: 'reports an autoscaler that cannot read its metrics as degraded', ref: ref.hpa, observed: { status: { conditions: [cond('AbleToScale', 'True'), cond('ScalingActive', 'False', 'FailedGetResourceMetric')] } }, expected: 'degraded' },
+  {
+    name: 'reports an autoscaler able to scale as healthy while its metrics cannot be read',
+    ref: ref.hpa,
+    observed: { status: { conditions: [cond('AbleToScale', 'True', 'SucceededGetScale'), cond('ScalingActive', 'False', 'FailedGetResourceMetric')] } },
+    expected: 'healthy',
+  },
+  {
+    name: 'reports an autoscaler in backoff whose metrics of any source cannot be read as degraded',
+    ref: ref.hpa,
+    observed: { status: { conditions: [cond('AbleToScale', 'False', 'BackoffBoth'), cond('ScalingActive', 'False', 'FailedGetExternalMetric')] } },
+    expected: 'degraded',
+  },
+  { name: 'reports an autoscaler with an invalid selector and no verdict on its scale as degraded', ref: ref.hpa, observed: { status: { conditions: [cond('ScalingActive', 'False', 'InvalidSelector')] } }, expected: 'degraded' },
+  { name: 'reports an autoscaler in backoff between two scalings as progressing', ref: ref.hpa, observed: { status: { conditions: [cond('AbleToScale', 'False', 'BackoffDownscale'), cond('ScalingActive', 'True', 'ValidMetricFound')] } }, expected: 'progressing' },
   { name: 'reports an autoscaler that cannot scale its target as degraded', ref: ref.hpa, observed: { status: { conditions: [cond('AbleToScale', 'False', 'FailedGetScale')] } }, expected: 'degraded' },
+  { name: 'reports an autoscaler that failed to update the scale as degraded whatever the condition status says', ref: ref.hpa, observed: { status: { conditions: [cond('AbleToScale', 'True', 'FailedUpdateScale')] } }, expected: 'degraded' },
   { name: 'reports an autoscaler whose target is scaled to zero as suspended', ref: ref.hpa, observed: { status: { conditions: [cond('AbleToScale', 'True'), cond('ScalingActive', 'False', 'ScalingDisabled')] } }, expected: 'suspended' },
+  { name: 'reports an autoscaler held at a limit and without AbleToScale as healthy', ref: ref.hpa, observed: { status: { conditions: [cond('ScalingActive', 'True', 'ValidMetricFound'), cond('ScalingLimited', 'True', 'TooManyReplicas')] } }, expected: 'healthy' },
   { name: 'reports an autoscaler without conditions yet as progressing', ref: ref.hpa, observed: { status: { currentReplicas: 1, desiredReplicas: 0 } }, expected: 'progressing' },
   {
     name: 'reads autoscaling/v1 conditions from their annotation',
     ref: ref.hpaV1,
     observed: {
-      metadata: { annotations: { 'autoscaling.alpha.kubernetes.io/conditions': JSON.stringify([cond('AbleToScale', 'True'), cond('ScalingActive', 'False', 'FailedGetResourceMetric')]) } },
+      metadata: { annotations: { 'autoscaling.alpha.kubernetes.io/conditions': JSON.stringify([cond('AbleToScale', 'False', 'FailedUpdateScale'), cond('ScalingActive', 'True', 'ValidMetricFound')]) } },
       status: { currentReplicas: 2, desiredReplicas: 2 },
     },
     expected: 'degraded',
   },
   {
-    name: 'reports an autoscaling/v1 autoscaler with an unreadable conditions annotation as progressing',
+    name: 'reports an autoscaling/v1 autoscaler with an unreadable conditions annotation as unknown',
     ref: ref.hpaV1,
     observed: { metadata: { annotations: { 'autoscaling.alpha.kubernetes.io/conditions': '[{"type":' } }, status: { currentReplicas: 2 } },
+    expected: 'unknown',
+  },
+  {
+    name: 'reports an autoscaling/v1 autoscaler whose conditions annotation is not a list as unknown',
+    ref: ref.hpaV1,
+    observed: { metadata: { annotations: { 'autoscaling.alpha.kubernetes.io/conditions': '{"type":"AbleToScale"}' } }, status: { currentReplicas: 2 } },
+    expected: 'unknown',
+  },
+  {
+    name: 'reports an autoscaling/v1 autoscaler with an empty conditions annotation as progressing',
+    ref: ref.hpaV1,
+    observed: { metadata: { annotations: { 'autoscaling.alpha.kubernetes.io/conditions': '[]' } }, status: { currentReplicas: 2 } },
     expected: 'progressing',
   },
+];
+
+const apiServiceAndWorkflowCases: Case[] = [
+  { name: 'reports an available APIService as healthy', ref: ref.apiService, observed: { status: { conditions: [cond('Available', 'True', 'Passed')] } }, expected: 'healthy' },
+  { name: 'reports an unavailable APIService as progressing, waiting on the workload behind it', ref: ref.apiService, observed: { status: { conditions: [cond('Available', 'False', 'FailedDiscoveryCheck')] } }, expected: 'progressing' },
+  { name: 'reports an APIService the aggregator has not checked yet as progressing', ref: ref.apiService, observed: { status: {} }, expected: 'progressing' },
+  { name: 'reports a running Argo Workflow as progressing', ref: ref.workflow, observed: { status: { phase: 'Running' } }, expected: 'progressing' },
+  { name: 'reports a pending Argo Workflow as progressing', ref: ref.workflow, observed: { status: { phase: 'Pending' } }, expected: 'progressing' },
+  { name: 'reports a succeeded Argo Workflow as healthy', ref: ref.workflow, observed: { status: { phase: 'Succeeded', finishedAt: '2026-11-24T09:30:00Z' } }, expected: 'healthy' },
+  { name: 'reports a failed Argo Workflow as degraded', ref: ref.workflow, observed: { status: { phase: 'Failed' } }, expected: 'degraded' },
+  { name: 'reports an Argo Workflow that errored as degraded', ref: ref.workflow, observed: { status: { phase: 'Error' } }, expected: 'degraded' },
+  { name: 'reports an Argo Workflow in a phase it does not know as unknown', ref: ref.workflow, observed: { status: { phase: 'Paused' } }, expected: 'unknown' },
 ];
 
 const genericCases: Case[] = [
@@ -286,6 +351,7 @@ describe('health assessment', () => {
     ['Pod', podCases],
     ['PersistentVolumeClaim, Service and Ingress', networkCases],
     ['HorizontalPodAutoscaler', hpaCases],
+    ['APIService and Argo Workflow', apiServiceAndWorkflowCases],
     ['other kinds', genericCases],
   ];
   for (const [group, cases] of groups) {
@@ -330,7 +396,7 @@ describe('health assessment', () => {
 
   it('reports objects whose status is not a JSON object as unknown', () => {
     for (const status of [42, null, 'Running', true, [], [{ type: 'Ready', status: 'True' }]]) {
-      for (const objectRef of [ref.deployment, ref.statefulSet, ref.daemonSet, ref.replicaSet, ref.pod, ref.pvc, ref.service, ref.ingress, ref.hpa, ref.namespace, ref.custom]) {
+      for (const objectRef of [ref.deployment, ref.statefulSet, ref.daemonSet, ref.replicaSet, ref.pod, ref.pvc, ref.service, ref.ingress, ref.hpa, ref.namespace, ref.apiService, ref.workflow, ref.custom]) {
         expect(stateOf(objectRef, { status }), `${objectRef.kind} with status ${JSON.stringify(status)}`).toBe('unknown');
       }
     }
