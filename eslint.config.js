@@ -31,8 +31,10 @@ const layers = {
   'core/sim': [...base, ...leaves, 'core/model', 'core/pipeline', 'core/rollout', 'core/node'],
   sandbox: [...base, 'core/model', 'core/ports'],
   plugins: ['core/contract.ts'],
-  app: ['core', 'sandbox'],
-  cli: ['core', 'app', 'sandbox'],
+  server: ['core'],
+  sqlite: ['core'],
+  app: ['core', 'sandbox', 'server', 'sqlite'],
+  cli: ['core', 'app', 'sandbox', 'server', 'sqlite'],
 };
 
 /** The unit a repository path belongs to: the longest key of `layers` that contains it. */

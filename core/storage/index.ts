@@ -44,3 +44,4 @@ export class MemoryReportStore implements ReportStore {
     return this.latest.size;
   }
 }
+export * from './node-store.js';
