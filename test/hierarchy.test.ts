@@ -102,6 +102,19 @@ describe('summaries through the hierarchy', () => {
     expect((await hierarchy.summaries())['by-phase']!.value).toEqual({ Active: { count: 1 }, Terminating: { count: 1 } });
   });
 
+  it('folds a new report into the group a report left, with a reducer that retracts', async () => {
+    const { hierarchy } = await build([{ name: 'by-phase', reducer: 'builtin:version-histogram', groupBy: { field: 'status.phase' }, options: { field: 'status.phase' } }]);
+    hierarchy.ingest([namespaceReport('edge-1-1-1', 'Active', 1)]);
+    await hierarchy.settle();
+    hierarchy.ingest([namespaceReport('edge-1-1-1', 'Terminating', 2)]);
+    await hierarchy.settle();
+    hierarchy.ingest([namespaceReport('edge-1-1-2', 'Active', 1)]);
+    await hierarchy.settle();
+    const summary = (await hierarchy.summaries())['by-phase']!;
+    expect(summary).toMatchObject({ degraded: false });
+    expect(summary.value).toEqual({ Active: { versions: { Active: 1 }, total: 1 }, Terminating: { versions: { Terminating: 1 }, total: 1 } });
+  });
+
   it('carries cluster-scoped objects through ingestion, summaries and per-destination status', async () => {
     const { hierarchy } = await build([{ name: 'ns', reducer: 'builtin:version-histogram', selector: { workload: 'shop-ns' }, options: { field: 'status.phase' } }]);
     hierarchy.ingest([namespaceReport('edge-1-1-1'), namespaceReport('edge-2-2-3', 'Terminating'), deploymentReport('edge-2-2-3')]);

@@ -282,7 +282,9 @@ export class Binding {
     update.forEach((bucket, i) => bucket.group.tree.set(bucket.slot, updated[i]));
     for (const bucket of buckets) {
       if (bucket.reports.size === 0) bucket.group.tree.set(bucket.slot, undefined);
-      bucket.refold = false;
+      // An emptied slot holds no accumulator to update: the next report put in it (the bucket stays
+      // its group's open one) must be folded from `init`.
+      bucket.refold = bucket.reports.size === 0;
       bucket.retract.length = 0;
       bucket.append.length = 0;
     }
