@@ -137,7 +137,7 @@ describe('summaries through the hierarchy', () => {
 
 describe('failures and isolation', () => {
   it('freezes only the failing level on its last good result, marks the summary degraded with the code, and leaves other bindings current', async () => {
-    const { hierarchy } = await build([{ name: 'count', reducer: poison }, { name: 'versions', reducer: 'builtin:version-histogram' }]);
+    const { hierarchy, clock } = await build([{ name: 'count', reducer: poison }, { name: 'versions', reducer: 'builtin:version-histogram' }]);
     hierarchy.ingest([deploymentReport('edge-1-1-1'), deploymentReport('edge-1-1-2')]);
     await hierarchy.settle();
     hierarchy.ingest([deploymentReport('edge-1-1-3', { status: { poison: true } }), deploymentReport('edge-2-1-1')]);
@@ -150,6 +150,7 @@ describe('failures and isolation', () => {
     expect(summaries.versions).toMatchObject({ value: { total: 4 }, degraded: false });
 
     hierarchy.ingest([deploymentReport('edge-1-1-3', { seq: 2 })]);
+    clock.advance(1_000);
     await hierarchy.settle();
     expect((await hierarchy.summaries()).count).toMatchObject({ value: { count: 4 }, degraded: false });
   });

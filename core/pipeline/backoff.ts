@@ -1,0 +1,56 @@
+/** How long a failing binding waits before its plugin is called again. */
+export interface RetryPolicy {
+  /** Wait after the first failure, in ms; it doubles with every further failure in a row. */
+  readonly initialMs: number;
+  /** Longest wait, in ms. */
+  readonly maxMs: number;
+}
+
+/**
+ * The retry policy of every binding unless the node is told otherwise. A plugin that runs into its
+ * time limit costs that limit at every level on every attempt; backing off bounds what one broken
+ * binding takes from the others, and five minutes bounds how stale a summary stays once its cause
+ * is fixed.
+ */
+export const defaultRetry: RetryPolicy = { initialMs: 1_000, maxMs: 300_000 };
+
+/**
+ * Exponential backoff on the injected clock: consecutive failures, and when the next attempt is
+ * allowed. A success resets it.
+ */
+export class Backoff {
+  private count = 0;
+  private next: number | undefined;
+
+  constructor(private readonly policy: RetryPolicy) {}
+
+  /** Consecutive failures since the last success. */
+  get failures(): number {
+    return this.count;
+  }
+
+  /** When the next attempt is allowed (ms), or `undefined` after a success. */
+  get retryAt(): number | undefined {
+    return this.next;
+  }
+
+  /** Whether an attempt may run at `now`. */
+  ready(now: number): boolean {
+    return this.next === undefined || now >= this.next;
+  }
+
+  /** Records a failure at `now` and schedules the next attempt. */
+  fail(now: number): void {
+    this.count++;
+    const initial = Math.max(0, this.policy.initialMs);
+    // The exponent stops growing long before the delay could overflow to Infinity.
+    const delay = Math.min(Math.max(initial, this.policy.maxMs), initial * 2 ** Math.min(this.count - 1, 52));
+    this.next = now + delay;
+  }
+
+  /** Records a success: the next failure starts from the initial wait again. */
+  succeed(): void {
+    this.count = 0;
+    this.next = undefined;
+  }
+}
