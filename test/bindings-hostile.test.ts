@@ -90,7 +90,7 @@ describe('an accumulator the wire cannot carry', () => {
       reduce: async (groups) => groups.map((reports) => reports.length),
       update: async () => [],
       merge: async (groups) => groups.map((accs) => accs.reduce<number>((sum, acc) => sum + (acc as number), 0)),
-      finish: async (accs) => accs,
+      finish: async (accs) => [...accs],
     };
     const binding = new Binding(BindingSchema.parse({ name: 'b', reducer: 'stub' }), {
       handle,
