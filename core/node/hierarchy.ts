@@ -177,7 +177,11 @@ export class Hierarchy {
     const levels: Record<'center' | 'region' | 'site', StateCounts> = { center: emptyCounts(), region: emptyCounts(), site: emptyCounts() };
     const decisions = this.auditTrail(id);
     const byLevel: Record<string, { state: string; children: StateCounts }> = {};
+    const audit = { kept: 0, dropped: 0 };
     for (const node of this.nodes.values()) {
+      const counts = node.rollouts.auditCounts(id);
+      audit.kept += counts.kept;
+      audit.dropped += counts.dropped;
       if (!node.rollouts.has(id)) continue;
       const at = node.rollouts.controller(id);
       addCounts(levels[node.kind], at.childCounts());
@@ -193,6 +197,7 @@ export class Hierarchy {
       destinations: report.counts,
       levels,
       byLevel,
+      audit,
       decisions: decisions.map((entry) => ({
         at: entry.at,
         level: entry.level,
@@ -211,11 +216,11 @@ export class Hierarchy {
     const controller = this.center.rollouts.controller(id);
     const report = controller.report();
     let decisions = 0;
-    for (const node of this.nodes.values()) decisions += node.rollouts.auditTrail().length;
+    for (const node of this.nodes.values()) decisions += node.rollouts.decisionsRecorded;
     return { state: report.state, command: controller.currentCommand, destinations: report.counts, decisions };
   }
 
-  /** Every decision recorded for a rollout, with the full policy input: what a replay feeds back. */
+  /** Every decision kept for a rollout, with the full policy input: what a replay feeds back. */
   auditTrail(id: string): AuditEntry[] {
     return [...this.nodes.values()].flatMap((node) => node.rollouts.auditTrail().filter((entry) => entry.rollout === id));
   }
@@ -232,7 +237,7 @@ export interface RolloutProgress {
   state: string;
   command: RolloutCommand;
   destinations: StateCounts;
-  /** Decisions recorded at every level, for every rollout. */
+  /** Decisions recorded at every level, for every rollout, including those the audit trail has dropped since. */
   decisions: number;
 }
 
@@ -247,6 +252,9 @@ export interface RolloutStatus {
   /** Children by state, summed over the levels of each kind: regions at the center, sites at the regions, edges at the sites. */
   levels: Record<'center' | 'region' | 'site', StateCounts>;
   byLevel: Record<string, { state: string; children: StateCounts }>;
+  /** Audit entries of the rollout kept at every level, and those dropped to keep within its `audit` retention. */
+  audit: { kept: number; dropped: number };
+  /** The kept decisions, oldest first. */
   decisions: { at: string; level: string; action: Decision['action']; started: string[]; targets: number; budgetExceeded: boolean; reason: string; error?: string }[];
 }
 

@@ -210,6 +210,7 @@ export class LevelNode {
   /** Lets every due rollout controller at this level decide, and delivers its directives. */
   async evaluateRollouts(): Promise<void> {
     await this.deps.rollouts.evaluate((binding, child) => this.bindings.get(binding)?.childSummary(child) ?? Promise.resolve(null));
+    for (const [rollout, dropped] of this.deps.rollouts.drainDropped()) this.deps.metrics.auditEntriesDropped.inc({ level: this.id, rollout }, dropped);
   }
 
   /** Detaches from the transport. */

@@ -32,6 +32,19 @@ export const GrantSpecSchema = z.strictObject({
 
 const defaultPolicy = { policy: 'builtin:all-at-once', options: {} };
 
+/** The default {@link AuditRetentionSchema}: enough for a long rollout, bounded for a leaking policy. */
+export const defaultAuditRetention = { maxEntries: 1_000, maxBytes: 16 * 1024 * 1024 } as const;
+
+/**
+ * How much of a rollout's audit trail each level keeps: the newest decisions within both bounds
+ * (bytes of their JSON, full policy input included). Older ones are dropped and counted; the
+ * newest one is always kept.
+ */
+export const AuditRetentionSchema = z.strictObject({
+  maxEntries: z.number().int().positive().max(1_000_000).default(defaultAuditRetention.maxEntries),
+  maxBytes: z.number().int().positive().max(Number.MAX_SAFE_INTEGER).default(defaultAuditRetention.maxBytes),
+});
+
 /** A rollout of a new version of one workload, steered by a policy at every level. */
 export const RolloutSpecSchema = z.strictObject({
   id: IdSchema,
@@ -58,6 +71,8 @@ export const RolloutSpecSchema = z.strictObject({
    * child's rollout states: `summary: { states, summary }` instead of the bare state counts.
    */
   summary: IdSchema.optional(),
+  /** How many of the rollout's decisions each level keeps in its audit trail. */
+  audit: AuditRetentionSchema.default(defaultAuditRetention),
   /** Where an edge's report says which version it runs and how applying it went. */
   status: z
     .strictObject({
