@@ -5,3 +5,5 @@ export * from './reduce.js';
 export * from './loader.js';
 export * from './backoff.js';
 export * from './json-check.js';
+export * from './options-schema.js';
+export * from './safe-pattern.js';

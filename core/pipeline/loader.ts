@@ -1,7 +1,7 @@
 import type { Json } from '../contract.js';
 import type { PluginCatalog } from '../catalog/index.js';
 import type { PluginRunner, PolicyHandle, ReducerHandle } from '../ports/plugin-runner.js';
-import { validateOptions, type BindingConfig } from './config.js';
+import { compileOptions, type BindingConfig, type OptionsValidator } from './config.js';
 
 /** A plugin, loaded, with its options validated against the plugin's schema. */
 export interface Loaded<Handle> {
@@ -17,8 +17,8 @@ export interface Loaded<Handle> {
  */
 export class PluginLoader {
   private readonly reducers = new Map<string, Promise<Loaded<ReducerHandle>>>();
-  /** Policy runtimes by plugin, shared by every rollout that uses the plugin. */
-  private readonly handles = new Map<string, Promise<PolicyHandle>>();
+  /** Policy runtimes by plugin, with their compiled options schema, shared by every rollout that uses the plugin. */
+  private readonly policies = new Map<string, Promise<{ handle: PolicyHandle; validate: OptionsValidator }>>();
 
   constructor(
     private readonly runner: PluginRunner,
@@ -31,7 +31,9 @@ export class PluginLoader {
     const id = JSON.stringify(['reducer', config.name, config.reducer, config.options, config.limits ?? null]);
     let pending = this.reducers.get(id);
     if (pending === undefined) {
-      pending = this.runner.loadReducer(this.catalog.resolve(config.reducer, where), config.limits).then((handle) => ({ handle, options: validateOptions(handle.info, config.options, where) }));
+      pending = this.runner
+        .loadReducer(this.catalog.resolve(config.reducer, where), config.limits)
+        .then((handle) => ({ handle, options: compileOptions(handle.info)(config.options, { where, binding: config.name }) }));
       this.reducers.set(id, pending);
       pending.catch(() => this.reducers.delete(id));
     }
@@ -46,14 +48,14 @@ export class PluginLoader {
    */
   async policy(policy: string, options: Json, where: string): Promise<Loaded<PolicyHandle>> {
     const id = JSON.stringify(['policy', policy]);
-    let pending = this.handles.get(id) as Promise<PolicyHandle> | undefined;
+    let pending = this.policies.get(id);
     if (pending === undefined) {
-      pending = this.runner.loadPolicy(this.catalog.resolve(policy, where));
-      this.handles.set(id, pending);
-      pending.catch(() => this.handles.delete(id));
+      pending = this.runner.loadPolicy(this.catalog.resolve(policy, where)).then((handle) => ({ handle, validate: compileOptions(handle.info) }));
+      this.policies.set(id, pending);
+      pending.catch(() => this.policies.delete(id));
     }
-    const handle = await pending;
-    return { handle, options: validateOptions(handle.info, options, where) };
+    const { handle, validate } = await pending;
+    return { handle, options: validate(options, { where }) };
   }
 
 }
