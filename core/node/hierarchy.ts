@@ -1,6 +1,6 @@
 import type { Registry } from 'prom-client';
 import { z } from 'zod';
-import { ErrorCodes, NotFoundError, ValidationError } from '../errors.js';
+import { EdgesumError, ErrorCodes, NotFoundError, ValidationError, type ErrorCode } from '../errors.js';
 import { parseOrThrow, parseReports, type Rejection } from '../model/index.js';
 import { BindingSchema, type BindingConfig, type BindingInput, type PluginLoader, type SummaryView } from '../pipeline/index.js';
 import type { DestinationStatus, Transport } from '../transport/index.js';
@@ -34,9 +34,22 @@ export interface ParsedHierarchyConfig {
 /** Validates a hierarchy's configuration, naming the failing key path. */
 export function parseHierarchyConfig(config: HierarchyConfig): ParsedHierarchyConfig {
   return {
-    topology: new Topology(parseOrThrow(TopologySchema, config.topology, 'topology')),
-    bindings: parseOrThrow(BindingsSchema, config.bindings, 'bindings'),
+    topology: new Topology(parseConfig(TopologySchema, () => config.topology, 'topology')),
+    bindings: parseConfig(BindingsSchema, () => config.bindings, 'bindings'),
   };
+}
+
+/**
+ * `parseOrThrow` for values a caller hands over as objects rather than parsed text: reading one can
+ * run code (a getter, a proxy), and what that throws is the same typed error as any invalid value.
+ */
+function parseConfig<S extends z.ZodType>(schema: S, read: () => unknown, where: string, code: ErrorCode = ErrorCodes.InvalidConfig): z.output<S> {
+  try {
+    return parseOrThrow(schema, read(), where, code);
+  } catch (error) {
+    if (error instanceof EdgesumError) throw error;
+    throw new ValidationError(code, `invalid ${where}: reading it threw: ${error instanceof Error ? error.message : String(error)}`, { cause: error });
+  }
 }
 
 /** What a {@link Hierarchy} is made of; the composition root builds and starts every part. */
@@ -139,7 +152,7 @@ export class Hierarchy {
    * every level kind loaded with its options validated before anything starts.
    */
   async startRollout(input: RolloutSpecInput): Promise<void> {
-    const spec = parseOrThrow(RolloutSpecSchema, input, 'rollout spec', ErrorCodes.InvalidRollout);
+    const spec = parseConfig(RolloutSpecSchema, () => input, 'rollout spec', ErrorCodes.InvalidRollout);
     if (this.center.rollouts.has(spec.id)) {
       throw new ValidationError(ErrorCodes.InvalidRollout, `rollout "${spec.id}" already exists`, { issues: [{ path: 'id', message: 'already exists' }] });
     }

@@ -23,11 +23,21 @@ export const LevelPolicySchema = z.strictObject({
   options: z.record(z.string(), JsonSchema).default({}),
 });
 
+/**
+ * Longest grant: a grant ends at a timestamp, and one beyond what a date can hold would fail every
+ * decision that starts a child instead of being refused with the spec.
+ */
+export const maxGrantMs = 100 * 366 * 24 * 3_600_000;
+
 /** The scope a parent grants each child it targets: how many of the child's own children it may start, for how long. */
 export const GrantSpecSchema = z.strictObject({
   maxStarted: SizeSchema.optional(),
   /** A duration string; kept as written so the spec travels down in directives unchanged. */
-  for: z.string().refine((text) => parseDuration(text) !== undefined, 'must be a duration like "90s", "5m" or "1h30m"').optional(),
+  for: z
+    .string()
+    .refine((text) => parseDuration(text) !== undefined, 'must be a duration like "90s", "5m" or "1h30m"')
+    .refine((text) => (parseDuration(text) ?? 0) <= maxGrantMs, 'must be at most 100 years')
+    .optional(),
 });
 
 const defaultPolicy = { policy: 'builtin:all-at-once', options: {} };
