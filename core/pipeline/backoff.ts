@@ -14,6 +14,9 @@ export interface RetryPolicy {
  */
 export const defaultRetry: RetryPolicy = { initialMs: 1_000, maxMs: 300_000 };
 
+/** Longest wait any policy gets. */
+const maxWaitMs = 365 * 24 * 3_600_000;
+
 /**
  * Exponential backoff on the injected clock: consecutive failures, and when the next attempt is
  * allowed. A success resets it.
@@ -21,8 +24,15 @@ export const defaultRetry: RetryPolicy = { initialMs: 1_000, maxMs: 300_000 };
 export class Backoff {
   private count = 0;
   private next: number | undefined;
+  private readonly initialMs: number;
+  private readonly maxMs: number;
 
-  constructor(private readonly policy: RetryPolicy) {}
+  constructor(policy: RetryPolicy) {
+    // A wait that is not a finite number of ms, or past a year, would never end or not be a date.
+    const bounded = (ms: number, fallback: number) => (Number.isFinite(ms) ? Math.min(Math.max(0, ms), maxWaitMs) : fallback);
+    this.initialMs = bounded(policy.initialMs, defaultRetry.initialMs);
+    this.maxMs = Math.max(this.initialMs, bounded(policy.maxMs, defaultRetry.maxMs));
+  }
 
   /** Consecutive failures since the last success. */
   get failures(): number {
@@ -42,10 +52,8 @@ export class Backoff {
   /** Records a failure at `now` and schedules the next attempt. */
   fail(now: number): void {
     this.count++;
-    const initial = Math.max(0, this.policy.initialMs);
-    // The exponent stops growing long before the delay could overflow to Infinity.
-    const delay = Math.min(Math.max(initial, this.policy.maxMs), initial * 2 ** Math.min(this.count - 1, 52));
-    this.next = now + delay;
+    // The exponent stops growing long before the wait could overflow to Infinity.
+    this.next = now + Math.min(this.maxMs, this.initialMs * 2 ** Math.min(this.count - 1, 52));
   }
 
   /** Records a success: the next failure starts from the initial wait again. */
