@@ -12,7 +12,8 @@ import type { Json, StatusReport } from '../core/contract.js';
 import { ErrorCodes } from '../core/errors.js';
 import { Metrics } from '../core/metrics/index.js';
 import type { TopologyInput } from '../core/node/index.js';
-import { Binding, BindingSchema, maxJsonDepth, type BindingInput } from '../core/pipeline/index.js';
+import { FilePluginCatalog } from '../core/catalog/index.js';
+import { Binding, BindingSchema, maxJsonDepth, reduceOnce, type BindingInput } from '../core/pipeline/index.js';
 import type { PluginRunner, ReducerHandle } from '../core/ports/plugin-runner.js';
 import { InlineRunner } from '../sandbox/inline.js';
 import { QuickJsRunner } from '../sandbox/quickjs/runner.js';
@@ -129,6 +130,13 @@ describe('hook results that are not JSON', () => {
     expect(summaries.hostile).toMatchObject({ value: { n: 3 }, degraded: true, error: { code: ErrorCodes.PluginOutput } });
     expect(summaries.count).toMatchObject({ value: { count: 4 }, degraded: false });
     expect((await hierarchy.node('r1-s1').summary('hostile')).value).toEqual({ n: 1 });
+  });
+
+  it('are EDGESUM_PLUGIN_OUTPUT in a one-shot reduction too', async () => {
+    const handle = await new RawRunner().loadReducer(new FilePluginCatalog().resolve(plugin('non-json.ts')));
+    const reports = [deploymentReport('edge-1'), attack('edge-2', 'nan')];
+    await expect(reduceOnce(handle, reports, { options: {}, now: '2026-11-24T10:00:00Z' })).rejects.toMatchObject({ code: ErrorCodes.PluginOutput, hook: 'add' });
+    await expect(reduceOnce(handle, reports.slice(0, 1), { options: {}, now: '2026-11-24T10:00:00Z' })).resolves.toEqual({ n: 1 });
   });
 
   it('turns an async add into EDGESUM_PLUGIN_OUTPUT instead of a half-converted accumulator', async () => {
