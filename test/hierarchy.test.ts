@@ -102,6 +102,19 @@ describe('summaries through the hierarchy', () => {
     expect((await hierarchy.summaries())['by-phase']!.value).toEqual({ Active: { count: 1 }, Terminating: { count: 1 } });
   });
 
+  it('folds a new report into the group a report left, with a reducer that retracts', async () => {
+    const { hierarchy } = await build([{ name: 'by-phase', reducer: 'builtin:version-histogram', groupBy: { field: 'status.phase' }, options: { field: 'status.phase' } }]);
+    hierarchy.ingest([namespaceReport('edge-1-1-1', 'Active', 1)]);
+    await hierarchy.settle();
+    hierarchy.ingest([namespaceReport('edge-1-1-1', 'Terminating', 2)]);
+    await hierarchy.settle();
+    hierarchy.ingest([namespaceReport('edge-1-1-2', 'Active', 1)]);
+    await hierarchy.settle();
+    const summary = (await hierarchy.summaries())['by-phase']!;
+    expect(summary).toMatchObject({ degraded: false });
+    expect(summary.value).toEqual({ Active: { versions: { Active: 1 }, total: 1 }, Terminating: { versions: { Terminating: 1 }, total: 1 } });
+  });
+
   it('carries cluster-scoped objects through ingestion, summaries and per-destination status', async () => {
     const { hierarchy } = await build([{ name: 'ns', reducer: 'builtin:version-histogram', selector: { workload: 'shop-ns' }, options: { field: 'status.phase' } }]);
     hierarchy.ingest([namespaceReport('edge-1-1-1'), namespaceReport('edge-2-2-3', 'Terminating'), deploymentReport('edge-2-2-3')]);
@@ -124,7 +137,7 @@ describe('summaries through the hierarchy', () => {
 
 describe('failures and isolation', () => {
   it('freezes only the failing level on its last good result, marks the summary degraded with the code, and leaves other bindings current', async () => {
-    const { hierarchy } = await build([{ name: 'count', reducer: poison }, { name: 'versions', reducer: 'builtin:version-histogram' }]);
+    const { hierarchy, clock } = await build([{ name: 'count', reducer: poison }, { name: 'versions', reducer: 'builtin:version-histogram' }]);
     hierarchy.ingest([deploymentReport('edge-1-1-1'), deploymentReport('edge-1-1-2')]);
     await hierarchy.settle();
     hierarchy.ingest([deploymentReport('edge-1-1-3', { status: { poison: true } }), deploymentReport('edge-2-1-1')]);
@@ -137,6 +150,7 @@ describe('failures and isolation', () => {
     expect(summaries.versions).toMatchObject({ value: { total: 4 }, degraded: false });
 
     hierarchy.ingest([deploymentReport('edge-1-1-3', { seq: 2 })]);
+    clock.advance(1_000);
     await hierarchy.settle();
     expect((await hierarchy.summaries()).count).toMatchObject({ value: { count: 4 }, degraded: false });
   });

@@ -1,4 +1,4 @@
-import { Counter, Histogram, type Registry } from 'prom-client';
+import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
 
 /**
  * The metrics of one hierarchy, registered on an injected prom-client `Registry` (never the global
@@ -15,6 +15,9 @@ export class Metrics {
   readonly partialsSent: Counter<'level'>;
   readonly partialsIgnored: Counter<'level'>;
   readonly flushSeconds: Histogram<'level'>;
+  readonly bindingFailures: Gauge<'level' | 'binding' | 'stage'>;
+  readonly bindingBackoffSkips: Counter<'level' | 'binding' | 'stage'>;
+  readonly auditEntriesDropped: Counter<'level' | 'rollout'>;
 
   constructor(readonly registry: Registry) {
     const registers = [registry];
@@ -27,5 +30,23 @@ export class Metrics {
     this.partialsSent = new Counter({ name: 'edgesum_partials_sent_total', help: 'Partial accumulators forwarded to the parent level.', labelNames: ['level'], registers });
     this.partialsIgnored = new Counter({ name: 'edgesum_partials_ignored_total', help: 'Partials from children ignored as duplicate or out of order.', labelNames: ['level'], registers });
     this.flushSeconds = new Histogram({ name: 'edgesum_flush_seconds', help: 'Time to recompute and forward a level.', labelNames: ['level'], registers, buckets: [0.001, 0.005, 0.02, 0.1, 0.5, 2, 10] });
+    this.bindingFailures = new Gauge({
+      name: 'edgesum_binding_consecutive_failures',
+      help: 'Failed attempts in a row of a binding, by stage (fold: add and merge; finish); 0 once one succeeds.',
+      labelNames: ['level', 'binding', 'stage'],
+      registers,
+    });
+    this.bindingBackoffSkips = new Counter({
+      name: 'edgesum_binding_backoff_skips_total',
+      help: 'Attempts of a failing binding skipped while it backs off, by stage.',
+      labelNames: ['level', 'binding', 'stage'],
+      registers,
+    });
+    this.auditEntriesDropped = new Counter({
+      name: 'edgesum_audit_entries_dropped_total',
+      help: 'Rollout audit entries dropped, oldest first, to keep the trail within its retention.',
+      labelNames: ['level', 'rollout'],
+      registers,
+    });
   }
 }

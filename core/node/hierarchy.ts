@@ -1,6 +1,6 @@
 import type { Registry } from 'prom-client';
 import { z } from 'zod';
-import { ErrorCodes, NotFoundError, ValidationError } from '../errors.js';
+import { EdgesumError, ErrorCodes, NotFoundError, ValidationError, type ErrorCode } from '../errors.js';
 import { parseOrThrow, parseReports, type Rejection } from '../model/index.js';
 import { BindingSchema, type BindingConfig, type BindingInput, type PluginLoader, type SummaryView } from '../pipeline/index.js';
 import type { DestinationStatus, Transport } from '../transport/index.js';
@@ -34,9 +34,22 @@ export interface ParsedHierarchyConfig {
 /** Validates a hierarchy's configuration, naming the failing key path. */
 export function parseHierarchyConfig(config: HierarchyConfig): ParsedHierarchyConfig {
   return {
-    topology: new Topology(parseOrThrow(TopologySchema, config.topology, 'topology')),
-    bindings: parseOrThrow(BindingsSchema, config.bindings, 'bindings'),
+    topology: new Topology(parseConfig(TopologySchema, () => config.topology, 'topology')),
+    bindings: parseConfig(BindingsSchema, () => config.bindings, 'bindings'),
   };
+}
+
+/**
+ * `parseOrThrow` for values a caller hands over as objects rather than parsed text: reading one can
+ * run code (a getter, a proxy), and what that throws is the same typed error as any invalid value.
+ */
+function parseConfig<S extends z.ZodType>(schema: S, read: () => unknown, where: string, code: ErrorCode = ErrorCodes.InvalidConfig): z.output<S> {
+  try {
+    return parseOrThrow(schema, read(), where, code);
+  } catch (error) {
+    if (error instanceof EdgesumError) throw error;
+    throw new ValidationError(code, `invalid ${where}: reading it threw: ${error instanceof Error ? error.message : String(error)}`, { cause: error });
+  }
 }
 
 /** What a {@link Hierarchy} is made of; the composition root builds and starts every part. */
@@ -139,7 +152,7 @@ export class Hierarchy {
    * every level kind loaded with its options validated before anything starts.
    */
   async startRollout(input: RolloutSpecInput): Promise<void> {
-    const spec = parseOrThrow(RolloutSpecSchema, input, 'rollout spec', ErrorCodes.InvalidRollout);
+    const spec = parseConfig(RolloutSpecSchema, () => input, 'rollout spec', ErrorCodes.InvalidRollout);
     if (this.center.rollouts.has(spec.id)) {
       throw new ValidationError(ErrorCodes.InvalidRollout, `rollout "${spec.id}" already exists`, { issues: [{ path: 'id', message: 'already exists' }] });
     }
@@ -177,7 +190,11 @@ export class Hierarchy {
     const levels: Record<'center' | 'region' | 'site', StateCounts> = { center: emptyCounts(), region: emptyCounts(), site: emptyCounts() };
     const decisions = this.auditTrail(id);
     const byLevel: Record<string, { state: string; children: StateCounts }> = {};
+    const audit = { kept: 0, dropped: 0 };
     for (const node of this.nodes.values()) {
+      const counts = node.rollouts.auditCounts(id);
+      audit.kept += counts.kept;
+      audit.dropped += counts.dropped;
       if (!node.rollouts.has(id)) continue;
       const at = node.rollouts.controller(id);
       addCounts(levels[node.kind], at.childCounts());
@@ -193,6 +210,7 @@ export class Hierarchy {
       destinations: report.counts,
       levels,
       byLevel,
+      audit,
       decisions: decisions.map((entry) => ({
         at: entry.at,
         level: entry.level,
@@ -211,11 +229,11 @@ export class Hierarchy {
     const controller = this.center.rollouts.controller(id);
     const report = controller.report();
     let decisions = 0;
-    for (const node of this.nodes.values()) decisions += node.rollouts.auditTrail().length;
+    for (const node of this.nodes.values()) decisions += node.rollouts.decisionsRecorded;
     return { state: report.state, command: controller.currentCommand, destinations: report.counts, decisions };
   }
 
-  /** Every decision recorded for a rollout, with the full policy input: what a replay feeds back. */
+  /** Every decision kept for a rollout, with the full policy input: what a replay feeds back. */
   auditTrail(id: string): AuditEntry[] {
     return [...this.nodes.values()].flatMap((node) => node.rollouts.auditTrail().filter((entry) => entry.rollout === id));
   }
@@ -232,7 +250,7 @@ export interface RolloutProgress {
   state: string;
   command: RolloutCommand;
   destinations: StateCounts;
-  /** Decisions recorded at every level, for every rollout. */
+  /** Decisions recorded at every level, for every rollout, including those the audit trail has dropped since. */
   decisions: number;
 }
 
@@ -247,6 +265,9 @@ export interface RolloutStatus {
   /** Children by state, summed over the levels of each kind: regions at the center, sites at the regions, edges at the sites. */
   levels: Record<'center' | 'region' | 'site', StateCounts>;
   byLevel: Record<string, { state: string; children: StateCounts }>;
+  /** Audit entries of the rollout kept at every level, and those dropped to keep within its `audit` retention. */
+  audit: { kept: number; dropped: number };
+  /** The kept decisions, oldest first. */
   decisions: { at: string; level: string; action: Decision['action']; started: string[]; targets: number; budgetExceeded: boolean; reason: string; error?: string }[];
 }
 

@@ -4,9 +4,9 @@ import { ErrorCodes, NotFoundError } from '../errors.js';
 import type { Logger } from '../log/index.js';
 import type { Metrics } from '../metrics/index.js';
 import { parseReports, reportKey, type Level, type Rejection } from '../model/index.js';
-import { Binding, compileGroupBy, compileSelector, destinationInScope, type BindingConfig, type PluginLoader, type SummaryView } from '../pipeline/index.js';
+import { Binding, compileGroupBy, compileSelector, destinationInScope, type BindingConfig, type BindingPartial, type PluginLoader, type RetryPolicy, type SummaryView } from '../pipeline/index.js';
 import type { ReportStore } from '../storage/index.js';
-import type { DestinationStatus, PartialMessage, Transport } from '../transport/index.js';
+import { BindingPartialSchema, type DestinationStatus, type PartialMessage, type Transport } from '../transport/index.js';
 import type { LevelRollouts } from '../rollout/host.js';
 import type { Topology } from '../model/topology.js';
 
@@ -16,6 +16,8 @@ export interface LevelNodeOptions {
   readonly partitionSize: number;
   /** Identifies this incarnation of the node; a restarted node must use a larger one. */
   readonly epoch: number;
+  /** How long a failing binding waits before calling its plugin again; `defaultRetry` when absent. */
+  readonly retry?: RetryPolicy;
 }
 
 /** The defaults of {@link LevelNodeOptions} but the epoch. */
@@ -106,6 +108,7 @@ export class LevelNode {
           groupOf: compileGroupBy(config.groupBy, topology.destinations),
           expected: inScope.filter((destination) => destinationInScope(config.selector, destination)).length,
           partitionSize: this.deps.options.partitionSize,
+          ...(this.deps.options.retry === undefined ? {} : { retry: this.deps.options.retry }),
         }),
       );
     }
@@ -207,6 +210,7 @@ export class LevelNode {
   /** Lets every due rollout controller at this level decide, and delivers its directives. */
   async evaluateRollouts(): Promise<void> {
     await this.deps.rollouts.evaluate((binding, child) => this.bindings.get(binding)?.childSummary(child) ?? Promise.resolve(null));
+    for (const [rollout, dropped] of this.deps.rollouts.drainDropped()) this.deps.metrics.auditEntriesDropped.inc({ level: this.id, rollout }, dropped);
   }
 
   /** Detaches from the transport. */
@@ -232,18 +236,28 @@ export class LevelNode {
     }
   }
 
+  /**
+   * Sends this level's partial to the parent. Each binding's partial is checked against the wire's
+   * schema first, so one binding whose accumulator the parent would refuse degrades alone (sending
+   * its last good partial) instead of the whole message failing on every flush. A message the
+   * transport still refuses is logged and sent again at the next flush, never thrown at the caller.
+   */
   private forward(): void {
     const parent = this.deps.level.parent;
     if (parent === undefined) return;
     const unreachable = this.unreachableChildren();
-    const bindings = Object.fromEntries([...this.bindings].map(([name, binding]) => [name, binding.partial(unreachable)]));
+    const bindings = Object.fromEntries([...this.bindings].map(([name, binding]) => [name, binding.partial(unreachable, wireProblem)]));
     const rollouts = this.deps.rollouts.reports();
     const body = JSON.stringify([bindings, rollouts]);
     if (body === this.lastSent || !this.deps.transport.linkUp(this.id)) return;
     const message: PartialMessage = { from: this.id, epoch: this.deps.options.epoch, seq: ++this.seq, sentAt: toIso(this.deps.clock.now()), bindings, rollouts };
-    if (this.deps.transport.sendPartial(parent, message)) {
-      this.lastSent = body;
-      this.deps.metrics.partialsSent.inc({ level: this.id });
+    try {
+      if (this.deps.transport.sendPartial(parent, message)) {
+        this.lastSent = body;
+        this.deps.metrics.partialsSent.inc({ level: this.id });
+      }
+    } catch (error) {
+      this.deps.logger.error('cannot send the partial to the parent level; it is sent again at the next flush', { level: this.id, parent, error: (error as Error).message });
     }
   }
 
@@ -255,4 +269,12 @@ export class LevelNode {
         .map((child) => child.id),
     );
   }
+}
+
+/** Why one binding's partial would be refused on the wire, in the transport's own words. */
+function wireProblem(partial: BindingPartial): string | undefined {
+  const result = BindingPartialSchema.safeParse(partial);
+  if (result.success) return undefined;
+  const issue = result.error.issues[0];
+  return issue === undefined ? 'refused by the wire schema' : `${issue.path.map(String).join('.') || '(root)'}: ${issue.message}`;
 }

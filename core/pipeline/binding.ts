@@ -1,9 +1,11 @@
 import type { Json, LevelInfo, StatusReport } from '../contract.js';
-import { asEdgesumError, ErrorCodes, type ErrorCode } from '../errors.js';
+import { asEdgesumError, ErrorCodes, type EdgesumError, type ErrorCode } from '../errors.js';
 import { reportKey } from '../model/index.js';
 import type { Metrics } from '../metrics/index.js';
 import type { CallContext, ReducerHandle } from '../ports/plugin-runner.js';
+import { Backoff, defaultRetry, type RetryPolicy } from './backoff.js';
 import { allGroup, type BindingConfig } from './config.js';
+import { checkHookResults, findNonJson } from './json-check.js';
 import { MergeTree, recomputeTrees } from './merge-tree.js';
 
 /** How complete a summary is. A summary never pretends to cover destinations it has not heard from. */
@@ -18,10 +20,17 @@ export interface Coverage {
   unreachable: number;
 }
 
-/** Why a binding's summary is not current: the code and message of the plugin failure. */
+/**
+ * Why a binding's summary is not current: the code and message of the plugin failure and, while
+ * the binding backs off, how many attempts failed in a row and when the next one runs.
+ */
 export interface Degradation {
   code: ErrorCode;
   message: string;
+  /** Consecutive failed attempts. */
+  failures?: number;
+  /** When the plugin is called again, RFC 3339; attempts before then are skipped. */
+  retryAt?: string;
 }
 
 /** What a level forwards to its parent for one binding: accumulators, not finished summaries. */
@@ -41,6 +50,9 @@ export interface SummaryView {
   error?: Degradation;
 }
 
+/** Why a partial cannot go on the wire as it is, or `undefined` when it can. */
+export type PartialCheck = (partial: BindingPartial) => string | undefined;
+
 /** How a binding reaches the outside world. */
 export interface BindingDeps {
   readonly handle: ReducerHandle;
@@ -54,6 +66,8 @@ export interface BindingDeps {
   readonly expected: number;
   /** Most reports in one partition; one changed report re-folds at most this many. */
   readonly partitionSize: number;
+  /** How long a failing binding waits before calling its plugin again; {@link defaultRetry} when absent. */
+  readonly retry?: RetryPolicy;
 }
 
 interface Bucket {
@@ -92,14 +106,26 @@ export class Binding {
   private readonly children = new Map<string, ChildContribution>();
   /** Newest `observedAt` (ms) per own destination that reported. */
   private readonly observed = new Map<string, number>();
+  /** Why the last fold or merge failed; cleared by the next that succeeds. */
   private failure: Degradation | null = null;
+  private readonly folding: Backoff;
+  /** The last finished summary that succeeded, and the version of the inputs it finished. */
   private finished: { version: number; value: Json } | undefined;
+  /** Why the last `finish` failed; cleared by the next that succeeds. */
+  private finishFailure: Degradation | null = null;
+  private readonly finishing: Backoff;
+  /** The groups of the last partial fit for the wire: what is sent while the current one is not. */
+  private lastWireGroups: Record<string, Json> = {};
+  private wireFailure: Degradation | null = null;
   private version = 0;
 
   constructor(
     readonly config: BindingConfig,
     private readonly deps: BindingDeps,
-  ) {}
+  ) {
+    this.folding = new Backoff(deps.retry ?? defaultRetry);
+    this.finishing = new Backoff(deps.retry ?? defaultRetry);
+  }
 
   /** The binding's name. */
   get name(): string {
@@ -165,41 +191,69 @@ export class Binding {
 
   /**
    * Folds what changed and re-merges. Never throws for plugin failures: they degrade the binding,
-   * keep the last good result, and leave the work pending for the next flush.
+   * keep the last good result, and leave the work pending for the next flush. After a failure the
+   * plugin is not called again before the backoff's `retryAt` (on the injected clock), so a plugin
+   * that runs into its time limit costs that limit once per backoff period, not on every flush.
    */
   async flush(): Promise<void> {
     if (!this.pending) return;
+    const now = this.deps.now();
+    if (!this.folding.ready(now)) {
+      this.deps.metrics.bindingBackoffSkips.inc({ level: this.deps.level.id, binding: this.name, stage: 'fold' });
+      return;
+    }
     const call = this.call();
     try {
       await this.foldDirty(call);
       await recomputeTrees(
         [...this.groups.values()].map((group) => group.tree),
-        (groups) => this.count('merge', () => this.deps.handle.merge(groups, call)),
+        (groups) => this.count('merge', groups.length, () => this.deps.handle.merge(groups, call)),
       );
       this.failure = null;
+      this.folding.succeed();
     } catch (error) {
-      const typed = asEdgesumError(error, ErrorCodes.PluginThrew, { plugin: this.deps.handle.info.name, level: this.deps.level.id, binding: this.name });
-      this.failure = { code: typed.code, message: typed.message };
-      this.deps.metrics.pluginErrors.inc({ level: this.deps.level.id, binding: this.name, code: typed.code });
+      this.folding.fail(now);
+      this.failure = this.degrade(error, this.folding);
     }
+    this.deps.metrics.bindingFailures.set({ level: this.deps.level.id, binding: this.name, stage: 'fold' }, this.folding.failures);
     this.version++;
   }
 
-  /** The partial to forward upward: the root accumulator of every group, with coverage. */
-  partial(unreachableChildren: ReadonlySet<string>): BindingPartial {
+  /**
+   * The partial to forward upward: the root accumulator of every group, with coverage. A partial
+   * that is not plain JSON within the wire's depth, or that `check` (the transport's own rule)
+   * refuses, is not sent: the binding degrades with `EDGESUM_PLUGIN_OUTPUT` and the groups of the
+   * last partial that passed go instead, so the parent keeps this level's last good contribution.
+   */
+  partial(unreachableChildren: ReadonlySet<string>, check?: PartialCheck): BindingPartial {
     const groups: Record<string, Json> = {};
     for (const [key, group] of [...this.groups].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) {
       const root = group.tree.root();
       if (root !== undefined) groups[key] = root;
     }
-    return { groups, coverage: this.coverage(unreachableChildren), degraded: this.degradation() };
+    const coverage = this.coverage(unreachableChildren);
+    const problem = this.wireProblem(groups, coverage, check);
+    if (problem === undefined) {
+      this.lastWireGroups = groups;
+      this.wireFailure = null;
+      return { groups, coverage, degraded: this.degradation() };
+    }
+    if (this.wireFailure === null) this.deps.metrics.pluginErrors.inc({ level: this.deps.level.id, binding: this.name, code: ErrorCodes.PluginOutput });
+    this.wireFailure = {
+      code: ErrorCodes.PluginOutput,
+      message: `${this.deps.handle.info.name} at level ${this.deps.level.id}: the partial of binding "${this.name}" cannot be sent: ${problem}; the last partial that could is sent instead`,
+    };
+    return { groups: this.lastWireGroups, coverage, degraded: this.degradation() };
   }
 
-  /** The finished summary at this level. */
+  /**
+   * The finished summary at this level. Never throws for plugin failures: when `finish` fails, the
+   * last summary that finished is shown (`null` before any did), marked degraded with the failure.
+   */
   async summary(unreachableChildren: ReadonlySet<string>): Promise<SummaryView> {
     const coverage = this.coverage(unreachableChildren);
-    const degraded = this.degradation();
-    const value = await this.finish();
+    const { value, failure } = await this.finish();
+    const degraded = failure ?? this.degradation();
     return degraded === null ? { value, coverage, degraded: false } : { value, coverage, degraded: true, error: degraded };
   }
 
@@ -219,13 +273,15 @@ export class Binding {
 
   private degradation(): Degradation | null {
     if (this.failure !== null) return this.failure;
+    if (this.wireFailure !== null) return this.wireFailure;
     for (const child of this.children.values()) if (child.degraded !== null) return child.degraded;
     return null;
   }
 
   /**
    * One child level's own summary, finished from the partial it last sent: what a rollout policy
-   * at this level reads about that child. `null` before the child sent anything.
+   * at this level reads about that child. `null` before the child sent anything. Rejects with the
+   * typed plugin error when `finish` fails, so the policy is not asked to decide without it.
    */
   async childSummary(child: string): Promise<Json> {
     const contribution = this.children.get(child);
@@ -235,31 +291,78 @@ export class Binding {
       const acc = this.group(key).tree.get(slot);
       if (acc !== undefined) roots.set(key, acc);
     }
-    return this.finishRoots(roots);
+    try {
+      return await this.finishRoots(roots);
+    } catch (error) {
+      throw this.typed(error);
+    }
   }
 
-  private async finish(): Promise<Json> {
-    if (this.finished?.version === this.version) return this.finished.value;
+  /**
+   * The summary of the current roots, computed once per version. A failure keeps the last good
+   * summary and backs off like a failed flush: a `finish` that runs into its time limit is not
+   * retried on every read.
+   */
+  private async finish(): Promise<{ value: Json; failure: Degradation | null }> {
+    const lastGood = this.finished?.value ?? null;
+    if (this.finished?.version === this.version) return { value: lastGood, failure: null };
+    const now = this.deps.now();
+    if (this.finishFailure !== null && !this.finishing.ready(now)) {
+      this.deps.metrics.bindingBackoffSkips.inc({ level: this.deps.level.id, binding: this.name, stage: 'finish' });
+      return { value: lastGood, failure: this.finishFailure };
+    }
     const roots = new Map<string, Json>();
     for (const [key, group] of this.groups) {
       const root = group.tree.root();
       if (root !== undefined) roots.set(key, root);
     }
-    const value = await this.finishRoots(roots);
-    this.finished = { version: this.version, value };
-    return value;
+    const version = this.version;
+    try {
+      const value = await this.finishRoots(roots);
+      this.finished = { version, value };
+      this.finishFailure = null;
+      this.finishing.succeed();
+      return { value, failure: null };
+    } catch (error) {
+      this.finishing.fail(now);
+      this.finishFailure = this.degrade(error, this.finishing);
+      return { value: lastGood, failure: this.finishFailure };
+    } finally {
+      this.deps.metrics.bindingFailures.set({ level: this.deps.level.id, binding: this.name, stage: 'finish' }, this.finishing.failures);
+    }
   }
 
   /** Finishes group roots: the summary of an ungrouped binding, or group key → summary, keys sorted. */
   private async finishRoots(roots: ReadonlyMap<string, Json>): Promise<Json> {
     const call = this.call();
     if (this.config.groupBy === undefined) {
-      const acc = roots.get(allGroup) ?? (await this.deps.handle.merge([[]], call))[0]!;
-      return (await this.count('finish', () => this.deps.handle.finish([acc], call)))[0]!;
+      const acc = roots.get(allGroup) ?? (await this.count('merge', 1, () => this.deps.handle.merge([[]], call)))[0]!;
+      return (await this.count('finish', 1, () => this.deps.handle.finish([acc], call)))[0]!;
     }
     const keys = [...roots.keys()].sort();
-    const summaries = keys.length === 0 ? [] : await this.count('finish', () => this.deps.handle.finish(keys.map((key) => roots.get(key)!), call));
+    const summaries = keys.length === 0 ? [] : await this.count('finish', keys.length, () => this.deps.handle.finish(keys.map((key) => roots.get(key)!), call));
     return Object.fromEntries(keys.map((key, i) => [key, summaries[i]!]));
+  }
+
+  /** Why the partial is unfit for the wire: not plain JSON within the depth limit, or refused by `check`. */
+  private wireProblem(groups: Record<string, Json>, coverage: Coverage, check: PartialCheck | undefined): string | undefined {
+    for (const [key, acc] of Object.entries(groups)) {
+      const problem = findNonJson(acc);
+      if (problem !== undefined) return `the accumulator of group "${key}"${problem.path === '' ? '' : ` at ${problem.path}`}: ${problem.message}`;
+    }
+    return check?.({ groups, coverage, degraded: this.failure });
+  }
+
+  private typed(error: unknown): EdgesumError {
+    return asEdgesumError(error, ErrorCodes.PluginThrew, { plugin: this.deps.handle.info.name, level: this.deps.level.id, binding: this.name });
+  }
+
+  /** Records a failed attempt in the metrics and says why the binding degraded and when it retries. */
+  private degrade(error: unknown, backoff: Backoff): Degradation {
+    const typed = this.typed(error);
+    this.deps.metrics.pluginErrors.inc({ level: this.deps.level.id, binding: this.name, code: typed.code });
+    const retryAt = backoff.retryAt;
+    return { code: typed.code, message: typed.message, failures: backoff.failures, ...(retryAt === undefined ? {} : { retryAt: new Date(retryAt).toISOString() }) };
   }
 
   private async foldDirty(call: CallContext): Promise<void> {
@@ -268,11 +371,11 @@ export class Binding {
     const update = buckets.filter((bucket) => !bucket.refold);
     // One call after the other: a runner may recreate a runtime between calls, and the order of
     // calls then stays the same from run to run.
-    const folded = refold.length === 0 ? [] : await this.count('add', () => this.deps.handle.reduce(refold.map((bucket) => [...bucket.reports.values()]), call));
+    const folded = refold.length === 0 ? [] : await this.count('add', refold.length, () => this.deps.handle.reduce(refold.map((bucket) => [...bucket.reports.values()]), call));
     const updated =
       update.length === 0
         ? []
-        : await this.count('add', () =>
+        : await this.count('add', update.length, () =>
             this.deps.handle.update(
               update.map((bucket) => ({ acc: bucket.group.tree.get(bucket.slot)!, remove: bucket.retract, add: bucket.append })),
               call,
@@ -282,7 +385,9 @@ export class Binding {
     update.forEach((bucket, i) => bucket.group.tree.set(bucket.slot, updated[i]));
     for (const bucket of buckets) {
       if (bucket.reports.size === 0) bucket.group.tree.set(bucket.slot, undefined);
-      bucket.refold = false;
+      // An emptied slot holds no accumulator to update: the next report put in it (the bucket stays
+      // its group's open one) must be folded from `init`.
+      bucket.refold = bucket.reports.size === 0;
       bucket.retract.length = 0;
       bucket.append.length = 0;
     }
@@ -328,8 +433,13 @@ export class Binding {
     return { options: this.deps.options, binding: this.name, level: this.deps.level, now: new Date(this.deps.now()).toISOString() };
   }
 
-  private async count<T>(hook: string, run: () => Promise<T>): Promise<T> {
+  /**
+   * One batch call into the plugin, counted, whose results must be `expected` plain JSON values:
+   * checked here rather than trusted to the runner, so every runner is held to the same rule.
+   */
+  private async count(hook: string, expected: number, run: () => Promise<Json[]>): Promise<Json[]> {
     this.deps.metrics.pluginCalls.inc({ level: this.deps.level.id, binding: this.name, hook });
-    return run();
+    const results: unknown = await run();
+    return checkHookResults(results, expected, { plugin: this.deps.handle.info.name, hook, level: this.deps.level.id, binding: this.name }) as Json[];
   }
 }

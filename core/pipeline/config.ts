@@ -1,8 +1,9 @@
 import { z } from 'zod';
 import type { Json, StatusReport } from '../contract.js';
 import { ErrorCodes, ValidationError } from '../errors.js';
-import { DurationSchema, FieldPathSchema, IdSchema, JsonSchema, LabelsSchema, readPath, refKey, toIssues, type Destination, type Workload } from '../model/index.js';
+import { DurationSchema, FieldPathSchema, IdSchema, JsonSchema, LabelsSchema, readPath, refKey, type Destination, type Workload } from '../model/index.js';
 import type { PluginInfo } from '../ports/plugin-runner.js';
+import { compileOptionsSchema, UnusableSchemaError, type OptionsSchema } from './options-schema.js';
 
 /** Which reports a binding folds: all conditions must hold; an empty selector takes every report. */
 export const SelectorSchema = z.strictObject({
@@ -107,32 +108,64 @@ function groupKey(value: unknown): string {
   return JSON.stringify(value);
 }
 
+/** Where options are validated, for the error: `binding "health"`, `rollout "r1" policies.region`. */
+export interface OptionsContext {
+  readonly where: string;
+  /** The binding, when the options are a binding's. */
+  readonly binding?: string;
+}
+
+/** Validates one set of options for a plugin; returns them parsed (defaults applied). */
+export type OptionsValidator = (options: Json, context: OptionsContext) => Json;
+
+/**
+ * Compiles a plugin's options schema once, for validating many sets of options (every rollout of a
+ * policy, say). Every failure, of the schema or of the options, is a `ValidationError` with
+ * `EDGESUM_INVALID_OPTIONS` naming the place, the plugin and the path: a schema edgesum cannot run
+ * in bounded time (see `options-schema.ts`) fails every call rather than the host.
+ */
+export function compileOptions(info: PluginInfo): OptionsValidator {
+  if (info.options === undefined) {
+    return (options, context) => {
+      if (options !== null && typeof options === 'object' && !Array.isArray(options) && Object.keys(options).length === 0) return options;
+      throw new ValidationError(ErrorCodes.InvalidOptions, `${context.where}: plugin ${info.name} takes no options`, { ...bindingOf(context), plugin: info.name });
+    };
+  }
+  let schema: OptionsSchema;
+  try {
+    schema = compileOptionsSchema(info.options);
+  } catch (error) {
+    const unusable = error instanceof UnusableSchemaError ? error : new UnusableSchemaError('#', (error as Error).message);
+    return (_options, context) => {
+      throw new ValidationError(ErrorCodes.InvalidOptions, `${context.where}: plugin ${info.name} declares an options schema edgesum cannot use: ${unusable.message}`, {
+        ...bindingOf(context),
+        plugin: info.name,
+        issues: unusable.issues,
+        cause: error,
+      });
+    };
+  }
+  return (options, context) => {
+    const result = schema.validate(options);
+    if (result.success) return result.data;
+    const first = result.issues[0] ?? { path: '', message: 'invalid options' };
+    const option = first.path === '' ? 'options' : `option "${first.path}"`;
+    throw new ValidationError(ErrorCodes.InvalidOptions, `${context.where}: ${option} of plugin ${info.name}: ${first.message}`, {
+      ...bindingOf(context),
+      plugin: info.name,
+      issues: result.issues,
+    });
+  };
+}
+
+function bindingOf(context: OptionsContext): { binding?: string } {
+  return context.binding === undefined ? {} : { binding: context.binding };
+}
+
 /**
  * Validates a binding's options against the plugin's JSON Schema before any hook runs, naming the
- * binding and the option on failure.
+ * binding and the option on failure. See {@link compileOptions}.
  */
 export function validateOptions(info: PluginInfo, options: Json, binding: string): Json {
-  if (info.options === undefined) {
-    if (options !== null && typeof options === 'object' && !Array.isArray(options) && Object.keys(options).length === 0) return options;
-    throw new ValidationError(ErrorCodes.InvalidOptions, `binding "${binding}": plugin ${info.name} takes no options`, { binding, plugin: info.name });
-  }
-  let schema: z.ZodType;
-  try {
-    schema = z.fromJSONSchema(info.options as Parameters<typeof z.fromJSONSchema>[0]);
-  } catch (error) {
-    throw new ValidationError(ErrorCodes.InvalidOptions, `plugin ${info.name} declares an options schema edgesum cannot read: ${(error as Error).message}`, {
-      plugin: info.name,
-      cause: error,
-    });
-  }
-  const result = schema.safeParse(options);
-  if (result.success) return result.data as Json;
-  const issues = toIssues(result.error);
-  const first = issues[0]!;
-  const option = first.path === '' ? 'options' : `option "${first.path}"`;
-  throw new ValidationError(ErrorCodes.InvalidOptions, `binding "${binding}": ${option} of plugin ${info.name}: ${first.message}`, {
-    binding,
-    plugin: info.name,
-    issues,
-  });
+  return compileOptions(info)(options, { where: `binding "${binding}"`, binding });
 }

@@ -3,3 +3,7 @@ export * from './binding.js';
 export * from './merge-tree.js';
 export * from './reduce.js';
 export * from './loader.js';
+export * from './backoff.js';
+export * from './json-check.js';
+export * from './options-schema.js';
+export * from './safe-pattern.js';

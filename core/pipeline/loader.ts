@@ -1,7 +1,7 @@
 import type { Json } from '../contract.js';
 import type { PluginCatalog } from '../catalog/index.js';
 import type { PluginRunner, PolicyHandle, ReducerHandle } from '../ports/plugin-runner.js';
-import { validateOptions, type BindingConfig } from './config.js';
+import { compileOptions, type BindingConfig, type OptionsValidator } from './config.js';
 
 /** A plugin, loaded, with its options validated against the plugin's schema. */
 export interface Loaded<Handle> {
@@ -10,12 +10,15 @@ export interface Loaded<Handle> {
 }
 
 /**
- * Loads each distinct plugin configuration once per composition root and validates its options
- * before any hook runs, so the levels of an in-process hierarchy share one runtime per binding or
- * policy instead of building one each. A failed load is forgotten, so a corrected plugin loads.
+ * Loads each distinct binding configuration, and each policy plugin, once per composition root and
+ * validates options before any hook runs, so the levels of an in-process hierarchy share one
+ * runtime per binding or policy instead of building one each. A failed load is forgotten, so a
+ * corrected plugin loads.
  */
 export class PluginLoader {
-  private readonly loaded = new Map<string, Promise<Loaded<ReducerHandle | PolicyHandle>>>();
+  private readonly reducers = new Map<string, Promise<Loaded<ReducerHandle>>>();
+  /** Policy runtimes by plugin, with their compiled options schema, shared by every rollout that uses the plugin. */
+  private readonly policies = new Map<string, Promise<{ handle: PolicyHandle; validate: OptionsValidator }>>();
 
   constructor(
     private readonly runner: PluginRunner,
@@ -25,24 +28,34 @@ export class PluginLoader {
   /** Loads a binding's reducer; fails naming the binding. */
   reducer(config: BindingConfig): Promise<Loaded<ReducerHandle>> {
     const where = `binding "${config.name}"`;
-    return this.cached(['reducer', config.name, config.reducer, config.options, config.limits ?? null], where, config.options, () =>
-      this.runner.loadReducer(this.catalog.resolve(config.reducer, where), config.limits),
-    );
-  }
-
-  /** Loads a rollout policy for `where` (e.g. `rollout "r1" policies.region`); fails naming it. */
-  policy(policy: string, options: Json, where: string): Promise<Loaded<PolicyHandle>> {
-    return this.cached(['policy', policy, options], where, options, () => this.runner.loadPolicy(this.catalog.resolve(policy, where)));
-  }
-
-  private cached<Handle extends ReducerHandle | PolicyHandle>(key: Json, where: string, options: Json, load: () => Promise<Handle>): Promise<Loaded<Handle>> {
-    const id = JSON.stringify(key);
-    let pending = this.loaded.get(id) as Promise<Loaded<Handle>> | undefined;
+    const id = JSON.stringify(['reducer', config.name, config.reducer, config.options, config.limits ?? null]);
+    let pending = this.reducers.get(id);
     if (pending === undefined) {
-      pending = load().then((handle) => ({ handle, options: validateOptions(handle.info, options, where) }));
-      this.loaded.set(id, pending);
-      pending.catch(() => this.loaded.delete(id));
+      pending = this.runner
+        .loadReducer(this.catalog.resolve(config.reducer, where), config.limits)
+        .then((handle) => ({ handle, options: compileOptions(handle.info)(config.options, { where, binding: config.name }) }));
+      this.reducers.set(id, pending);
+      pending.catch(() => this.reducers.delete(id));
     }
     return pending;
   }
+
+  /**
+   * Loads a rollout policy for `where` (e.g. `rollout "r1" policies.region`); fails naming it. One
+   * runtime per policy plugin serves every rollout whatever its options: a policy gets its options
+   * with each `decide` call, so a runtime per distinct options would only pile up, one more for
+   * every rollout. The options are validated for each caller.
+   */
+  async policy(policy: string, options: Json, where: string): Promise<Loaded<PolicyHandle>> {
+    const id = JSON.stringify(['policy', policy]);
+    let pending = this.policies.get(id);
+    if (pending === undefined) {
+      pending = this.runner.loadPolicy(this.catalog.resolve(policy, where)).then((handle) => ({ handle, validate: compileOptions(handle.info) }));
+      this.policies.set(id, pending);
+      pending.catch(() => this.policies.delete(id));
+    }
+    const { handle, validate } = await pending;
+    return { handle, options: validate(options, { where }) };
+  }
+
 }

@@ -1,6 +1,7 @@
 import type { Json, LevelInfo, StatusReport } from '../contract.js';
 import { reportKey } from '../model/index.js';
 import type { ReducerHandle } from '../ports/plugin-runner.js';
+import { checkHookResults } from './json-check.js';
 
 /** The latest report per (destination, object), in first-seen order, with what was dropped. */
 export function latestReports(reports: readonly StatusReport[]): { latest: StatusReport[]; duplicates: number; outOfOrder: number } {
@@ -32,7 +33,8 @@ export interface ReduceOnceOptions {
 
 /**
  * Folds reports with one reducer outside any hierarchy and finishes the result: what
- * `edgesum reduce` prints. By the merge laws the result does not depend on `partitions`.
+ * `edgesum reduce` prints. By the merge laws the result does not depend on `partitions`. Every
+ * result is checked as in a hierarchy: one that is not JSON is `EDGESUM_PLUGIN_OUTPUT`.
  */
 export async function reduceOnce(handle: ReducerHandle, reports: readonly StatusReport[], options: ReduceOnceOptions): Promise<Json> {
   const partitions = Math.max(1, options.partitions ?? 1);
@@ -44,8 +46,9 @@ export async function reduceOnce(handle: ReducerHandle, reports: readonly Status
   };
   const groups: StatusReport[][] = Array.from({ length: partitions }, () => []);
   reports.forEach((report, i) => groups[i % partitions]!.push(report));
-  const accs = await handle.reduce(groups, call);
-  const [merged] = await handle.merge([accs], call);
-  const [summary] = await handle.finish([merged!], call);
+  const where = { plugin: handle.info.name, level: call.level.id, binding: call.binding };
+  const accs = checkHookResults(await handle.reduce(groups, call), partitions, { ...where, hook: 'add' }) as Json[];
+  const [merged] = checkHookResults(await handle.merge([accs], call), 1, { ...where, hook: 'merge' }) as Json[];
+  const [summary] = checkHookResults(await handle.finish([merged!], call), 1, { ...where, hook: 'finish' }) as Json[];
   return summary!;
 }

@@ -1,8 +1,9 @@
 import { createHash } from 'node:crypto';
 import type { ChildState, Decision, Grant, Json, LevelInfo, PolicyInput, StatusReport } from '../contract.js';
 import { toIso, type Clock } from '../clock/index.js';
-import { asEdgesumError, ErrorCodes, PluginOutputError, type ErrorCode } from '../errors.js';
+import { asEdgesumError, ErrorCodes, PluginOutputError, type EdgesumError, type ErrorCode } from '../errors.js';
 import { parseDuration, readPath } from '../model/index.js';
+import { checkHookResults } from '../pipeline/index.js';
 import type { PolicyHandle } from '../ports/plugin-runner.js';
 import { addCounts, emptyCounts, type RolloutCommand, type RolloutReport, type StateCounts } from './messages.js';
 import { checkDecision } from './decision.js';
@@ -72,6 +73,12 @@ export interface RolloutControllerDeps {
 
 /** How long a level waits before asking a policy again after the policy failed. */
 const retryAfterFailureMs = 30_000;
+
+/**
+ * Largest memo a decision may return, as JSON. The memo comes back in every later input and into
+ * every audit entry, so an unbounded one grows the host with every decision.
+ */
+export const maxMemoBytes = 64 * 1024;
 
 /**
  * Runs one rollout at one level: keeps each child's state for the rollout's version, calls the
@@ -188,10 +195,13 @@ export class RolloutController {
     this.recheckAt = undefined;
     if (this.command !== 'run' || this.ownState.state === 'pending') return;
     const now = this.deps.clock.now();
-    const input = await this.input(now, summaryOf);
+    const { input, failure } = await this.collect(now, summaryOf);
     const entry: AuditEntry = { rollout: this.id, level: this.deps.level.id, at: toIso(now), inputDigest: digest(input), input, decision: null, started: [], error: null };
     try {
-      const [raw] = await this.deps.policy.decide([input], this.deps.options, this.deps.level);
+      // A policy must not decide without a summary it was promised: hold, and ask again later.
+      if (failure !== undefined) throw failure;
+      const where = { plugin: this.deps.policy.info.name, hook: 'decide', level: this.deps.level.id };
+      const [raw] = checkHookResults(await this.deps.policy.decide([input], this.deps.options, this.deps.level), 1, where);
       const decision = this.check(raw, now);
       entry.decision = decision;
       this.apply(decision, now, entry.started);
@@ -226,17 +236,36 @@ export class RolloutController {
     return counts;
   }
 
-  /** The policy input this level would decide from now. */
+  /** The policy input this level would decide from now; rejects when a child's summary cannot be finished. */
   async input(now: number, summaryOf?: ChildSummary): Promise<PolicyInput> {
+    const { input, failure } = await this.collect(now, summaryOf);
+    if (failure !== undefined) throw failure;
+    return input;
+  }
+
+  /**
+   * The policy input, and the first failure to finish a child's summary: that child's summary is
+   * then `null`, so the input can still be recorded beside the error.
+   */
+  private async collect(now: number, summaryOf?: ChildSummary): Promise<{ input: PolicyInput; failure?: EdgesumError }> {
     const binding = this.deps.spec.summary;
     const children = [];
+    let failure: EdgesumError | undefined;
+    const finish = async (name: string, child: string): Promise<Json> => {
+      try {
+        return await summaryOf!(name, child);
+      } catch (error) {
+        failure ??= asEdgesumError(error, ErrorCodes.PluginThrew, { level: this.deps.level.id, binding: name });
+        return null;
+      }
+    };
     for (const record of this.records.values()) {
       const states = record.counts ?? null;
       const summary =
         record.child.kind === 'destination'
           ? record.summary
           : binding !== undefined && summaryOf !== undefined && record.state !== 'skipped'
-            ? { states, summary: await summaryOf(binding, record.child.id) }
+            ? { states, summary: await finish(binding, record.child.id) }
             : states;
       children.push({
         id: record.child.id,
@@ -247,7 +276,7 @@ export class RolloutController {
         summary,
       });
     }
-    return {
+    const input: PolicyInput = {
       rollout: { id: this.id, workload: this.deps.spec.workload, version: this.deps.spec.version, startedAt: this.deps.startedAt },
       level: this.deps.level.id,
       now: toIso(now),
@@ -255,6 +284,7 @@ export class RolloutController {
       grant: this.grant,
       children,
     };
+    return failure === undefined ? { input } : { input, failure };
   }
 
   private check(raw: unknown, now: number): Decision {
@@ -262,6 +292,8 @@ export class RolloutController {
     const checked = checkDecision(raw, new Map([...this.records].map(([id, record]) => [id, record.state])));
     if ('problem' in checked) throw fail(checked.problem);
     const { decision } = checked;
+    const memoBytes = decision.memo === undefined ? 0 : JSON.stringify(decision.memo).length;
+    if (memoBytes > maxMemoBytes) throw fail(`the memo is ${memoBytes} bytes of JSON, above the ${maxMemoBytes} byte limit`);
     const starts = decision.targets.filter((id) => {
       const record = this.records.get(id)!;
       return !record.started && record.state === 'pending';

@@ -8,7 +8,14 @@ import { RolloutController, type AuditEntry, type ChildSummary, type RolloutChil
 import type { EdgeAgent, EdgeDirective } from './edge-agent.js';
 import type { PluginLoader } from '../pipeline/index.js';
 import type { DirectiveMessage, RolloutCommand, RolloutReport } from './messages.js';
-import type { RolloutSpec } from './spec.js';
+import { defaultAuditRetention, type RolloutSpec } from './spec.js';
+
+/** One rollout's kept audit entries at a level, with their sizes, and how many were dropped. */
+interface RolloutTrail {
+  readonly entries: { entry: AuditEntry; bytes: number; order: number }[];
+  bytes: number;
+  dropped: number;
+}
 
 /**
  * How a level's rollouts reach its child levels: the part of the transport they use. Declared
@@ -41,7 +48,12 @@ export class LevelRollouts {
   /** Latest directive per (rollout, child level), and whether it got through. */
   private readonly outbox = new Map<string, { to: string; message: DirectiveMessage; delivered: boolean }>();
   private readonly edgeDirectives = new Map<string, EdgeDirective>();
-  private readonly trail: AuditEntry[] = [];
+  /** The kept audit entries of each rollout, oldest first, within the rollout's `audit` retention. */
+  private readonly trails = new Map<string, RolloutTrail>();
+  /** Numbers audit entries across rollouts, so the level's trail reads oldest first. */
+  private recorded = 0;
+  /** Entries dropped since the last `drainDropped`, by rollout. */
+  private readonly droppedSinceDrain = new Map<string, number>();
   private seq = 0;
 
   constructor(private readonly deps: LevelRolloutsDeps) {}
@@ -114,7 +126,14 @@ export class LevelRollouts {
     for (const entry of this.outbox.values()) {
       if (!entry.delivered) entry.delivered = this.deps.transport.sendDirective(entry.to, entry.message);
     }
-    for (const controller of this.controllers.values()) await controller.evaluate(summaryOf);
+    for (const controller of this.controllers.values()) {
+      // One rollout's failure must not keep the others at this level from deciding.
+      try {
+        await controller.evaluate(summaryOf);
+      } catch (error) {
+        this.deps.logger.error('a rollout controller failed to evaluate', { level: this.deps.level.id, rollout: controller.id, error: (error as Error).message });
+      }
+    }
   }
 
   /** This level's progress per rollout, for its partial. */
@@ -134,13 +153,49 @@ export class LevelRollouts {
     return this.controllers.has(id);
   }
 
-  /** Every decision taken at this level, oldest first. */
+  /** Every decision this level still keeps (see the rollout's `audit` retention), oldest first. */
   auditTrail(): readonly AuditEntry[] {
-    return this.trail;
+    const kept = [...this.trails.values()].flatMap((trail) => trail.entries);
+    return kept.sort((a, b) => a.order - b.order).map((kept) => kept.entry);
+  }
+
+  /** Of one rollout's decisions at this level: how many are kept, how many were dropped, as the retention demands. */
+  auditCounts(rollout: string): { kept: number; dropped: number } {
+    const trail = this.trails.get(rollout);
+    return { kept: trail?.entries.length ?? 0, dropped: trail?.dropped ?? 0 };
+  }
+
+  /** Decisions recorded at this level for every rollout, kept or dropped since. */
+  get decisionsRecorded(): number {
+    return this.recorded;
+  }
+
+  /** Audit entries dropped since the last call, by rollout: what the node counts in its metrics. */
+  drainDropped(): Map<string, number> {
+    const drained = new Map(this.droppedSinceDrain);
+    this.droppedSinceDrain.clear();
+    return drained;
   }
 
   private record(entry: AuditEntry): void {
-    this.trail.push(entry);
+    const retention = this.controllers.get(entry.rollout)?.spec.audit ?? defaultAuditRetention;
+    let trail = this.trails.get(entry.rollout);
+    if (trail === undefined) {
+      trail = { entries: [], bytes: 0, dropped: 0 };
+      this.trails.set(entry.rollout, trail);
+    }
+    const bytes = JSON.stringify(entry).length;
+    trail.entries.push({ entry, bytes, order: this.recorded++ });
+    trail.bytes += bytes;
+    let dropped = 0;
+    while (trail.entries.length > 1 && (trail.entries.length > retention.maxEntries || trail.bytes > retention.maxBytes)) {
+      trail.bytes -= trail.entries.shift()!.bytes;
+      dropped++;
+    }
+    if (dropped > 0) {
+      trail.dropped += dropped;
+      this.droppedSinceDrain.set(entry.rollout, (this.droppedSinceDrain.get(entry.rollout) ?? 0) + dropped);
+    }
     this.deps.logger.info('rollout decision', {
       rollout: entry.rollout,
       level: entry.level,

@@ -23,14 +23,37 @@ export const LevelPolicySchema = z.strictObject({
   options: z.record(z.string(), JsonSchema).default({}),
 });
 
+/**
+ * Longest grant: a grant ends at a timestamp, and one beyond what a date can hold would fail every
+ * decision that starts a child instead of being refused with the spec.
+ */
+export const maxGrantMs = 100 * 366 * 24 * 3_600_000;
+
 /** The scope a parent grants each child it targets: how many of the child's own children it may start, for how long. */
 export const GrantSpecSchema = z.strictObject({
   maxStarted: SizeSchema.optional(),
   /** A duration string; kept as written so the spec travels down in directives unchanged. */
-  for: z.string().refine((text) => parseDuration(text) !== undefined, 'must be a duration like "90s", "5m" or "1h30m"').optional(),
+  for: z
+    .string()
+    .refine((text) => parseDuration(text) !== undefined, 'must be a duration like "90s", "5m" or "1h30m"')
+    .refine((text) => (parseDuration(text) ?? 0) <= maxGrantMs, 'must be at most 100 years')
+    .optional(),
 });
 
 const defaultPolicy = { policy: 'builtin:all-at-once', options: {} };
+
+/** The default {@link AuditRetentionSchema}: enough for a long rollout, bounded for a leaking policy. */
+export const defaultAuditRetention = { maxEntries: 1_000, maxBytes: 16 * 1024 * 1024 } as const;
+
+/**
+ * How much of a rollout's audit trail each level keeps: the newest decisions within both bounds
+ * (bytes of their JSON, full policy input included). Older ones are dropped and counted; the
+ * newest one is always kept.
+ */
+export const AuditRetentionSchema = z.strictObject({
+  maxEntries: z.number().int().positive().max(1_000_000).default(defaultAuditRetention.maxEntries),
+  maxBytes: z.number().int().positive().max(Number.MAX_SAFE_INTEGER).default(defaultAuditRetention.maxBytes),
+});
 
 /** A rollout of a new version of one workload, steered by a policy at every level. */
 export const RolloutSpecSchema = z.strictObject({
@@ -58,6 +81,8 @@ export const RolloutSpecSchema = z.strictObject({
    * child's rollout states: `summary: { states, summary }` instead of the bare state counts.
    */
   summary: IdSchema.optional(),
+  /** How many of the rollout's decisions each level keeps in its audit trail. */
+  audit: AuditRetentionSchema.default(defaultAuditRetention),
   /** Where an edge's report says which version it runs and how applying it went. */
   status: z
     .strictObject({

@@ -13,6 +13,10 @@ const CoverageSchema = z.strictObject({
 const DegradationSchema = z.strictObject({
   code: z.enum(Object.values(ErrorCodes) as [ErrorCode, ...ErrorCode[]]),
   message: z.string(),
+  /** Consecutive failed attempts of the sending level's binding. */
+  failures: z.number().int().nonnegative().optional(),
+  /** When the sending level calls the plugin again. */
+  retryAt: z.iso.datetime({ offset: true }).optional(),
 });
 
 /** One binding's contribution inside a partial message. */
