@@ -8,7 +8,7 @@ import { Metrics } from '../core/metrics/index.js';
 import type { Level, Topology } from '../core/model/index.js';
 import { Hierarchy, LevelNode, defaultNodeOptions, parseHierarchyConfig, type HierarchyConfig, type LevelNodeOptions } from '../core/node/index.js';
 import { PluginLoader, type BindingConfig } from '../core/pipeline/index.js';
-import { MemoryReportStore, type ReportStore } from '../core/storage/index.js';
+import { MemoryNodeStore, type NodeStore } from '../core/storage/index.js';
 import { InProcessBus, type Transport } from '../core/transport/index.js';
 import type { EdgeAgent } from '../core/rollout/edge-agent.js';
 import { LevelRollouts } from '../core/rollout/host.js';
@@ -31,11 +31,12 @@ export const Tokens = {
   Bindings: Symbol('Bindings') as InjectionToken<readonly BindingConfig[]>,
   NodeOptions: Symbol('NodeOptions') as InjectionToken<Omit<LevelNodeOptions, 'epoch'> & { epoch?: number }>,
   Level: Symbol('Level') as InjectionToken<Level>,
-  Storage: Symbol('Storage') as InjectionToken<ReportStore>,
+  Storage: Symbol('Storage') as InjectionToken<NodeStore>,
   LevelNode: Symbol('LevelNode') as InjectionToken<LevelNode>,
   PluginLoader: Symbol('PluginLoader') as InjectionToken<PluginLoader>,
   EdgeAgent: Symbol('EdgeAgent') as InjectionToken<EdgeAgent>,
   LevelRollouts: Symbol('LevelRollouts') as InjectionToken<LevelRollouts>,
+  StoreFactory: Symbol('StoreFactory') as InjectionToken<(level: Level) => NodeStore>,
 } as const;
 
 /** What a hierarchy can be given instead of the defaults. */
@@ -51,6 +52,8 @@ export interface RootOptions {
   readonly nodeOptions?: Partial<LevelNodeOptions>;
   /** Reaches the agents on the edges (the demo's simulated edges); directives are only recorded without one. */
   readonly edgeAgent?: EdgeAgent;
+  /** Opens the store of one level; a fresh in-memory store per level when absent. */
+  readonly store?: (level: Level) => NodeStore;
 }
 
 /**
@@ -71,6 +74,7 @@ export function createRootContainer(topology: Topology, bindings: readonly Bindi
     useFactory: instanceCachingFactory((c) => new PluginLoader(c.resolve(Tokens.PluginRunner), c.resolve(Tokens.PluginCatalog))),
   });
   root.register(Tokens.EdgeAgent, { useValue: options.edgeAgent ?? unattendedEdges });
+  root.register(Tokens.StoreFactory, { useValue: options.store ?? (() => new MemoryNodeStore()) });
   root.register(Tokens.Topology, { useValue: topology });
   root.register(Tokens.Bindings, { useValue: bindings });
   root.register(Tokens.NodeOptions, { useValue: { ...defaultNodeOptions, ...options.nodeOptions } });
@@ -81,7 +85,7 @@ export function createRootContainer(topology: Topology, bindings: readonly Bindi
 export function createLevelContainer(root: DependencyContainer, level: Level): DependencyContainer {
   const child = root.createChildContainer();
   child.register(Tokens.Level, { useValue: level });
-  child.register(Tokens.Storage, { useValue: new MemoryReportStore() });
+  child.register(Tokens.Storage, { useValue: root.resolve(Tokens.StoreFactory)(level) });
   child.register(Tokens.LevelRollouts, {
     useFactory: instanceCachingFactory(
       (c) =>
@@ -93,6 +97,7 @@ export function createLevelContainer(root: DependencyContainer, level: Level): D
           transport: c.resolve(Tokens.Transport),
           logger: c.resolve(Tokens.Logger),
           edgeAgent: c.resolve(Tokens.EdgeAgent),
+          store: c.resolve(Tokens.Storage),
         }),
     ),
   });

@@ -1,11 +1,12 @@
+import type { Json } from '../contract.js';
 import type { Clock } from '../clock/index.js';
 import { toIso } from '../clock/index.js';
 import { ErrorCodes, NotFoundError } from '../errors.js';
 import type { Logger } from '../log/index.js';
 import type { Metrics } from '../metrics/index.js';
 import { parseReports, reportKey, type Level, type Rejection } from '../model/index.js';
-import { Binding, compileGroupBy, compileSelector, destinationInScope, type BindingConfig, type BindingPartial, type PluginLoader, type RetryPolicy, type SummaryView } from '../pipeline/index.js';
-import type { ReportStore } from '../storage/index.js';
+import { Backoff, Binding, compileGroupBy, compileSelector, destinationInScope, type BindingConfig, type BindingPartial, type PluginLoader, type RetryPolicy, type SummaryView } from '../pipeline/index.js';
+import type { NodeStore } from '../storage/index.js';
 import { BindingPartialSchema, type DestinationStatus, type PartialMessage, type Transport } from '../transport/index.js';
 import type { LevelRollouts } from '../rollout/host.js';
 import type { Topology } from '../model/topology.js';
@@ -18,10 +19,22 @@ export interface LevelNodeOptions {
   readonly epoch: number;
   /** How long a failing binding waits before calling its plugin again; `defaultRetry` when absent. */
   readonly retry?: RetryPolicy;
+  /**
+   * How long the node waits before sending its partial again after the parent did not accept it.
+   * In one process a send fails only while a link is cut, so the default retries at every flush.
+   */
+  readonly forwardRetry?: RetryPolicy;
+  /** Sends the partial at least this often even when nothing changed, so the parent knows the level is alive. */
+  readonly heartbeatMs?: number;
+  /** A child level not heard from for this long counts as unreachable in coverage. */
+  readonly unreachableAfterMs?: number;
 }
 
 /** The defaults of {@link LevelNodeOptions} but the epoch. */
 export const defaultNodeOptions = { partitionSize: 64 } as const;
+
+/** Retry at every flush: what an in-process hierarchy, whose sends fail only on a cut link, wants. */
+const everyFlush: RetryPolicy = { initialMs: 0, maxMs: 0 };
 
 /** What a node needs, all injected by the composition root. */
 export interface LevelNodeDeps {
@@ -32,7 +45,7 @@ export interface LevelNodeDeps {
   readonly clock: Clock;
   readonly logger: Logger;
   readonly metrics: Metrics;
-  readonly storage: ReportStore;
+  readonly storage: NodeStore;
   readonly transport: Transport;
   readonly rollouts: LevelRollouts;
   readonly options: LevelNodeOptions;
@@ -63,12 +76,18 @@ export class LevelNode {
   private readonly bindings = new Map<string, Binding>();
   private readonly ownDestinations: ReadonlySet<string>;
   private readonly childrenSeen = new Map<string, ChildSeen>();
+  /** When each child level was last heard from (ms on the injected clock). */
+  private readonly heard = new Map<string, number>();
+  private readonly forwarding: Backoff;
+  private epoch: number;
   private seq = 0;
-  private lastSent: string | undefined;
+  private lastSent: { body: string; at: number } | undefined;
   private started = false;
 
   constructor(private readonly deps: LevelNodeDeps) {
     this.ownDestinations = new Set(deps.topology.destinationsOf(deps.level.id).map((destination) => destination.id));
+    this.forwarding = new Backoff(deps.options.forwardRetry ?? everyFlush);
+    this.epoch = deps.options.epoch;
   }
 
   /** The level id. */
@@ -112,12 +131,32 @@ export class LevelNode {
         }),
       );
     }
+    await this.restore();
     this.deps.transport.bind(level.id, {
-      onPartial: (message) => this.receive(message),
+      onPartial: async (message) => this.receive(message),
       onStatusQuery: (destination) => this.destinationStatus(destination),
-      onDirective: (message) => this.deps.rollouts.receive(message),
+      onDirective: async (message) => this.deps.rollouts.receive(message),
     });
     this.started = true;
+  }
+
+  /**
+   * Resumes from the node's store, so that a restarted node needs nothing resent: its reports are
+   * folded again, its children's last partials merged again, its rollouts rebuilt. The epoch grows
+   * with every start, so the parent takes this incarnation's partials over the last one's.
+   */
+  private async restore(): Promise<void> {
+    const store = this.deps.storage;
+    const previous = store.readState('node:epoch');
+    if (typeof previous === 'number' && previous >= this.epoch) this.epoch = previous + 1;
+    store.writeState({ 'node:epoch': this.epoch });
+    const now = this.deps.clock.now();
+    for (const child of this.deps.topology.children(this.id)) this.heard.set(child.id, now);
+    await this.deps.rollouts.restore();
+    for (const report of store.reports()) {
+      for (const binding of this.bindings.values()) if (binding.matches(report)) binding.apply(report, undefined);
+    }
+    for (const key of store.stateKeys(childPrefix)) this.apply(store.readState(key) as unknown as PartialMessage);
   }
 
   /**
@@ -167,7 +206,7 @@ export class LevelNode {
     const stop = this.deps.metrics.flushSeconds.startTimer({ level: this.id });
     try {
       for (const binding of this.bindings.values()) await binding.flush();
-      this.forward();
+      await this.forward();
     } finally {
       stop();
     }
@@ -218,12 +257,22 @@ export class LevelNode {
     this.deps.transport.unbind(this.id);
   }
 
+  /**
+   * A child's partial: stored before it is acknowledged, so a restart merges it again, then merged.
+   * A partial no newer than the last one from that child only proves the child is alive.
+   */
   private receive(message: PartialMessage): void {
+    this.heard.set(message.from, this.deps.clock.now());
     const seen = this.childrenSeen.get(message.from);
     if (seen !== undefined && (message.epoch < seen.epoch || (message.epoch === seen.epoch && message.seq <= seen.seq))) {
       this.deps.metrics.partialsIgnored.inc({ level: this.id });
       return;
     }
+    this.deps.storage.writeState({ [`${childPrefix}${message.from}`]: message as unknown as Json });
+    this.apply(message);
+  }
+
+  private apply(message: PartialMessage): void {
     this.childrenSeen.set(message.from, { epoch: message.epoch, seq: message.seq });
     this.deps.rollouts.observeChild(message.from, message.rollouts);
     for (const [name, partial] of Object.entries(message.bindings)) {
@@ -242,34 +291,45 @@ export class LevelNode {
    * its last good partial) instead of the whole message failing on every flush. A message the
    * transport still refuses is logged and sent again at the next flush, never thrown at the caller.
    */
-  private forward(): void {
+  private async forward(): Promise<void> {
     const parent = this.deps.level.parent;
-    if (parent === undefined) return;
+    const now = this.deps.clock.now();
+    if (parent === undefined || !this.forwarding.ready(now)) return;
     const unreachable = this.unreachableChildren();
     const bindings = Object.fromEntries([...this.bindings].map(([name, binding]) => [name, binding.partial(unreachable, wireProblem)]));
     const rollouts = this.deps.rollouts.reports();
     const body = JSON.stringify([bindings, rollouts]);
-    if (body === this.lastSent || !this.deps.transport.linkUp(this.id)) return;
-    const message: PartialMessage = { from: this.id, epoch: this.deps.options.epoch, seq: ++this.seq, sentAt: toIso(this.deps.clock.now()), bindings, rollouts };
+    const heartbeat = this.deps.options.heartbeatMs;
+    const beatDue = heartbeat !== undefined && this.lastSent !== undefined && now - this.lastSent.at >= heartbeat;
+    if (body === this.lastSent?.body && !beatDue) return;
+    // A heartbeat repeats the last message as it was: the parent ignores it but for the sign of life.
+    const seq = body === this.lastSent?.body ? this.seq : ++this.seq;
+    const message: PartialMessage = { from: this.id, epoch: this.epoch, seq, sentAt: toIso(now), bindings, rollouts };
     try {
-      if (this.deps.transport.sendPartial(parent, message)) {
-        this.lastSent = body;
-        this.deps.metrics.partialsSent.inc({ level: this.id });
-      }
+      await this.deps.transport.sendPartial(parent, message);
+      this.lastSent = { body, at: now };
+      this.forwarding.succeed();
+      this.deps.metrics.partialsSent.inc({ level: this.id });
     } catch (error) {
-      this.deps.logger.error('cannot send the partial to the parent level; it is sent again at the next flush', { level: this.id, parent, error: (error as Error).message });
+      this.forwarding.fail(now);
+      this.deps.logger.warn('the parent level did not accept the partial; it is sent again later', { level: this.id, parent, retryAt: toIso(this.forwarding.retryAt ?? now), error: (error as Error).message });
     }
   }
 
+  /** Children whose link the transport knows is down, or that went quiet for longer than `unreachableAfterMs`. */
   private unreachableChildren(): Set<string> {
+    const quietSince = this.deps.options.unreachableAfterMs === undefined ? undefined : this.deps.clock.now() - this.deps.options.unreachableAfterMs;
     return new Set(
       this.deps.topology
         .children(this.id)
-        .filter((child) => !this.deps.transport.linkUp(child.id))
+        .filter((child) => this.deps.transport.linkDown?.(child.id) === true || (quietSince !== undefined && (this.heard.get(child.id) ?? 0) < quietSince))
         .map((child) => child.id),
     );
   }
 }
+
+/** Prefix of the state documents holding each child level's latest partial. */
+const childPrefix = 'child:';
 
 /** Why one binding's partial would be refused on the wire, in the transport's own words. */
 function wireProblem(partial: BindingPartial): string | undefined {

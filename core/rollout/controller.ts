@@ -71,6 +71,17 @@ export interface RolloutControllerDeps {
   readonly grandchildren: (child: string) => number;
 }
 
+/** A controller's state as its level stores it. */
+interface SavedController {
+  command: RolloutCommand;
+  grant: Grant | null;
+  memo: Json;
+  dirty: boolean;
+  recheckAt: number | null;
+  own: { state: ChildState; since: number };
+  children: Record<string, { state: ChildState; since: number | null; started: boolean; summary: Json; counts: StateCounts | null }>;
+}
+
 /** How long a level waits before asking a policy again after the policy failed. */
 const retryAfterFailureMs = 30_000;
 
@@ -125,6 +136,52 @@ export class RolloutController {
   /** The command in force at this level. */
   get currentCommand(): RolloutCommand {
     return this.command;
+  }
+
+  /** The grant this level holds from its parent, or null at the center. */
+  get currentGrant(): Grant | null {
+    return this.grant;
+  }
+
+  /** When the rollout started at the center, RFC 3339. */
+  get startedAt(): string {
+    return this.deps.startedAt;
+  }
+
+  /** Everything this controller learned and decided, as JSON: what a restarted level resumes from. */
+  snapshot(): Json {
+    const saved: SavedController = {
+      command: this.command,
+      grant: this.grant,
+      memo: this.memo,
+      dirty: this.dirty,
+      recheckAt: this.recheckAt ?? null,
+      own: this.ownState,
+      children: Object.fromEntries(
+        [...this.records].map(([id, record]) => [id, { state: record.state, since: record.since ?? null, started: record.started, summary: record.summary, counts: record.counts ?? null }]),
+      ),
+    };
+    return saved as unknown as Json;
+  }
+
+  /** Resumes from a {@link snapshot}; children the topology no longer has are ignored. */
+  restore(snapshot: Json): void {
+    const saved = snapshot as unknown as SavedController;
+    this.command = saved.command;
+    this.grant = saved.grant;
+    this.memo = saved.memo;
+    this.dirty = saved.dirty;
+    this.recheckAt = saved.recheckAt ?? undefined;
+    this.ownState = saved.own;
+    for (const [id, child] of Object.entries(saved.children)) {
+      const record = this.records.get(id);
+      if (record === undefined) continue;
+      record.state = child.state;
+      record.since = child.since ?? undefined;
+      record.started = child.started;
+      record.summary = child.summary;
+      record.counts = child.counts ?? undefined;
+    }
   }
 
   /**

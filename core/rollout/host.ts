@@ -1,4 +1,4 @@
-import type { Grant, StatusReport } from '../contract.js';
+import type { Grant, Json, StatusReport } from '../contract.js';
 import { toIso, type Clock } from '../clock/index.js';
 import { ErrorCodes, NotFoundError, ValidationError } from '../errors.js';
 import type { Logger } from '../log/index.js';
@@ -7,8 +7,9 @@ import type { Topology } from '../model/topology.js';
 import { RolloutController, type AuditEntry, type ChildSummary, type RolloutChild } from './controller.js';
 import type { EdgeAgent, EdgeDirective } from './edge-agent.js';
 import type { PluginLoader } from '../pipeline/index.js';
-import type { DirectiveMessage, RolloutCommand, RolloutReport } from './messages.js';
-import { defaultAuditRetention, type RolloutSpec } from './spec.js';
+import type { NodeStore } from '../storage/index.js';
+import { DirectiveMessageSchema, type DirectiveMessage, type RolloutCommand, type RolloutReport } from './messages.js';
+import { defaultAuditRetention, RolloutSpecSchema, type RolloutSpec } from './spec.js';
 
 /** One rollout's kept audit entries at a level, with their sizes, and how many were dropped. */
 interface RolloutTrail {
@@ -22,8 +23,8 @@ interface RolloutTrail {
  * here so the transport depends on the rollout messages it carries, never the other way round.
  */
 export interface DirectiveLink {
-  /** Sends a directive down to child level `to`; `false` when that child's link is down. */
-  sendDirective(to: string, message: DirectiveMessage): boolean;
+  /** Sends a directive down to child level `to`; resolves once the child stored it, rejects when it cannot be reached. */
+  sendDirective(to: string, message: DirectiveMessage): Promise<void>;
 }
 
 /** What the rollouts of one level need. */
@@ -35,7 +36,14 @@ export interface LevelRolloutsDeps {
   readonly transport: DirectiveLink;
   readonly logger: Logger;
   readonly edgeAgent: EdgeAgent;
+  /** Where the level's rollout state, pending directives and audit trail survive a restart. */
+  readonly store: NodeStore;
 }
+
+/** The state document holding every controller, the outbox and the edge directives of a level. */
+const stateKey = 'rollouts';
+/** Prefix of the latest directive received per rollout, kept until a controller has acted on it. */
+const inboxPrefix = 'directive:';
 
 /**
  * The rollouts running at one level: builds a controller when a rollout reaches the level (from
@@ -91,14 +99,40 @@ export class LevelRollouts {
     return controller;
   }
 
-  /** A directive from the parent; acted on at the next `evaluate`, since loading a policy is asynchronous. */
+  /**
+   * A directive from the parent, stored before it is acknowledged; acted on at the next
+   * `evaluate`, since loading a policy is asynchronous.
+   */
   receive(message: DirectiveMessage): void {
+    this.deps.store.writeState({ [`${inboxPrefix}${message.rollout.id}`]: message as unknown as Json });
     this.inbox.push(message);
   }
 
   /** The operator's command at this level (the center, normally). */
   command(id: string, command: RolloutCommand): void {
     this.controller(id).direct(command, null);
+    this.persist();
+  }
+
+  /**
+   * Rebuilds the level's rollouts from its store after a restart: every controller as it was, the
+   * directives not yet delivered, the edges' directives, the audit trail, and the directives
+   * received but not yet acted on.
+   */
+  async restore(): Promise<void> {
+    const saved = this.deps.store.readState(stateKey) as SavedRollouts | undefined;
+    if (saved !== undefined) {
+      this.seq = saved.seq;
+      for (const [id, entry] of Object.entries(saved.controllers)) {
+        const spec = RolloutSpecSchema.parse(entry.spec);
+        const controller = await this.begin(spec, entry.startedAt, entry.command, entry.grant);
+        controller.restore(entry.state);
+        for (const audit of this.deps.store.readAudit(id)) this.record(audit as unknown as AuditEntry, false);
+      }
+      for (const item of saved.outbox) this.outbox.set(`${item.message.rollout.id}|${item.to}`, { ...item, message: DirectiveMessageSchema.parse(item.message) });
+      for (const directive of saved.edges) this.edgeDirectives.set(directive.destination, directive);
+    }
+    for (const key of this.deps.store.stateKeys(inboxPrefix)) this.inbox.push(DirectiveMessageSchema.parse(this.deps.store.readState(key)));
   }
 
   /** Feeds an own destination's report to every rollout of its workload. */
@@ -116,16 +150,16 @@ export class LevelRollouts {
 
   /** Applies pending directives, redelivers undelivered ones, and lets every due controller decide. */
   async evaluate(summaryOf?: ChildSummary): Promise<void> {
+    const acted: string[] = [];
     for (const message of this.inbox.splice(0)) {
       try {
         await this.begin(message.rollout, message.startedAt, message.command, message.grant);
       } catch (error) {
         this.deps.logger.error('cannot run a rollout directive', { level: this.deps.level.id, rollout: message.rollout.id, error: (error as Error).message });
       }
+      acted.push(`${inboxPrefix}${message.rollout.id}`);
     }
-    for (const entry of this.outbox.values()) {
-      if (!entry.delivered) entry.delivered = this.deps.transport.sendDirective(entry.to, entry.message);
-    }
+    await this.deliver();
     for (const controller of this.controllers.values()) {
       // One rollout's failure must not keep the others at this level from deciding.
       try {
@@ -134,6 +168,39 @@ export class LevelRollouts {
         this.deps.logger.error('a rollout controller failed to evaluate', { level: this.deps.level.id, rollout: controller.id, error: (error as Error).message });
       }
     }
+    this.persist(Object.fromEntries(acted.map((key) => [key, undefined])));
+    await this.deliver();
+  }
+
+  /** Sends every directive its child has not acknowledged yet; one unreachable child holds up no other. */
+  private async deliver(): Promise<void> {
+    const pending = [...this.outbox.values()].filter((entry) => !entry.delivered);
+    if (pending.length === 0) return;
+    await Promise.all(
+      pending.map(async (entry) => {
+        try {
+          await this.deps.transport.sendDirective(entry.to, entry.message);
+          entry.delivered = true;
+        } catch (error) {
+          this.deps.logger.warn('a directive did not reach its child level; it is sent again at the next evaluation', { level: this.deps.level.id, child: entry.to, error: (error as Error).message });
+        }
+      }),
+    );
+    this.persist();
+  }
+
+  /** Writes the level's rollout state in one go, with any other state changes that belong with it. */
+  private persist(also: Readonly<Record<string, Json | undefined>> = {}): void {
+    if (this.controllers.size === 0 && Object.keys(also).length === 0) return;
+    const saved: SavedRollouts = {
+      seq: this.seq,
+      controllers: Object.fromEntries(
+        [...this.controllers].map(([id, controller]) => [id, { spec: controller.spec, startedAt: controller.startedAt, command: controller.currentCommand, grant: controller.currentGrant, state: controller.snapshot() }]),
+      ),
+      outbox: [...this.outbox.values()],
+      edges: [...this.edgeDirectives.values()],
+    };
+    this.deps.store.writeState({ ...also, [stateKey]: saved as unknown as Json });
   }
 
   /** This level's progress per rollout, for its partial. */
@@ -177,7 +244,7 @@ export class LevelRollouts {
     return drained;
   }
 
-  private record(entry: AuditEntry): void {
+  private record(entry: AuditEntry, store = true): void {
     const retention = this.controllers.get(entry.rollout)?.spec.audit ?? defaultAuditRetention;
     let trail = this.trails.get(entry.rollout);
     if (trail === undefined) {
@@ -186,6 +253,7 @@ export class LevelRollouts {
     }
     const bytes = JSON.stringify(entry).length;
     trail.entries.push({ entry, bytes, order: this.recorded++ });
+    if (store) this.deps.store.appendAudit(entry.rollout, [entry as unknown as Json], retention.maxEntries);
     trail.bytes += bytes;
     let dropped = 0;
     while (trail.entries.length > 1 && (trail.entries.length > retention.maxEntries || trail.bytes > retention.maxBytes)) {
@@ -229,9 +297,10 @@ export class LevelRollouts {
     else this.send(spec, startedAt, child.id, 'run', grant);
   }
 
+  /** Queues the newest directive for a child level; `evaluate` delivers it. */
   private send(spec: RolloutSpec, startedAt: string, to: string, command: RolloutCommand, grant: Grant): void {
     const message: DirectiveMessage = { from: this.deps.level.id, seq: ++this.seq, rollout: spec, startedAt, command, grant };
-    this.outbox.set(`${spec.id}|${to}`, { to, message, delivered: this.deps.transport.sendDirective(to, message) });
+    this.outbox.set(`${spec.id}|${to}`, { to, message, delivered: false });
   }
 
   private toEdge(spec: RolloutSpec, destination: string, version: string): void {
@@ -240,4 +309,12 @@ export class LevelRollouts {
     this.edgeDirectives.set(destination, directive);
     this.deps.edgeAgent.apply(directive);
   }
+}
+
+/** What a level stores of its rollouts (see {@link LevelRollouts.restore}). */
+interface SavedRollouts {
+  seq: number;
+  controllers: Record<string, { spec: RolloutSpec; startedAt: string; command: RolloutCommand; grant: Grant | null; state: Json }>;
+  outbox: { to: string; message: DirectiveMessage; delivered: boolean }[];
+  edges: EdgeDirective[];
 }

@@ -5,8 +5,8 @@ import type { LevelEndpoint, Transport } from './port.js';
 
 /**
  * The embedded transport: a whole hierarchy in one process. Every message is serialized and
- * validated as on a real wire, so no two levels ever share an object. Links can be cut and
- * restored to exercise edge autonomy.
+ * validated as on a real wire, so no two levels ever share an object, and a send resolves only
+ * once the receiving node has acted on it. Links can be cut and restored to exercise edge autonomy.
  */
 export class InProcessBus implements Transport {
   private readonly endpoints = new Map<string, LevelEndpoint>();
@@ -20,29 +20,24 @@ export class InProcessBus implements Transport {
     this.endpoints.delete(level);
   }
 
-  sendPartial(to: string, message: PartialMessage): boolean {
-    if (this.down.has(message.from)) return false;
-    const endpoint = this.endpoint(to);
-    endpoint.onPartial(parseOrThrow(PartialMessageSchema, JSON.parse(JSON.stringify(message)), `partial from ${message.from}`));
-    return true;
+  async sendPartial(to: string, message: PartialMessage): Promise<void> {
+    if (this.down.has(message.from)) throw unreachable(message.from, `cannot send its partial to ${to}`);
+    await this.endpoint(to).onPartial(parseOrThrow(PartialMessageSchema, JSON.parse(JSON.stringify(message)), `partial from ${message.from}`));
   }
 
-  sendDirective(to: string, message: DirectiveMessage): boolean {
-    if (this.down.has(to)) return false;
-    this.endpoint(to).onDirective(parseOrThrow(DirectiveMessageSchema, JSON.parse(JSON.stringify(message)), `directive from ${message.from}`));
-    return true;
+  async sendDirective(to: string, message: DirectiveMessage): Promise<void> {
+    if (this.down.has(to)) throw unreachable(to, `cannot receive the directive from ${message.from}`);
+    await this.endpoint(to).onDirective(parseOrThrow(DirectiveMessageSchema, JSON.parse(JSON.stringify(message)), `directive from ${message.from}`));
   }
 
   async queryStatus(to: string, destination: string): Promise<DestinationStatus> {
-    if (this.down.has(to)) {
-      throw new EdgesumError(ErrorCodes.Unreachable, `level ${to} is unreachable; cannot read the status of ${destination}`, { level: to });
-    }
+    if (this.down.has(to)) throw unreachable(to, `cannot read the status of ${destination}`);
     const answer = await this.endpoint(to).onStatusQuery(destination);
     return parseOrThrow(DestinationStatusSchema, JSON.parse(JSON.stringify(answer)), `status of ${destination}`);
   }
 
-  linkUp(level: string): boolean {
-    return !this.down.has(level);
+  linkDown(level: string): boolean {
+    return this.down.has(level);
   }
 
   /** Cuts the link between `level` and its parent. */
@@ -60,4 +55,8 @@ export class InProcessBus implements Transport {
     if (endpoint === undefined) throw new NotFoundError(ErrorCodes.UnknownLevel, `no level ${level} is attached to the bus`, { level });
     return endpoint;
   }
+}
+
+function unreachable(level: string, what: string): EdgesumError {
+  return new EdgesumError(ErrorCodes.Unreachable, `level ${level} is unreachable; it ${what}`, { level });
 }
