@@ -6,8 +6,8 @@ import { BindingSchema, type BindingConfig, type BindingInput, type PluginLoader
 import type { DestinationStatus, Transport } from '../transport/index.js';
 import type { PluginRunner } from '../ports/plugin-runner.js';
 import { toIso, type Clock } from '../clock/index.js';
-import { addCounts, emptyCounts, RolloutSpecSchema, type AuditEntry, type RolloutCommand, type RolloutSpecInput, type StateCounts } from '../rollout/index.js';
-import type { Decision } from '../contract.js';
+import { RolloutSpecSchema, type AuditEntry, type RolloutCommand, type RolloutProgress, type RolloutSpecInput, type RolloutStatus } from '../rollout/index.js';
+export type { RolloutProgress, RolloutStatus } from '../rollout/index.js';
 import { LevelNode, type IngestResult } from './level-node.js';
 import { Topology, TopologySchema, type TopologyInput } from '../model/topology.js';
 
@@ -184,53 +184,14 @@ export class Hierarchy {
     await this.settle();
   }
 
-  /** A rollout's progress: children by state at each level kind, destinations by state, and the decisions taken. */
+  /** A rollout's progress as the center knows it from what reached it: states per level, destinations by state, decisions. */
   rolloutStatus(id: string): RolloutStatus {
-    const controller = this.center.rollouts.controller(id);
-    const levels: Record<'center' | 'region' | 'site', StateCounts> = { center: emptyCounts(), region: emptyCounts(), site: emptyCounts() };
-    const decisions = this.auditTrail(id);
-    const byLevel: Record<string, { state: string; children: StateCounts }> = {};
-    const audit = { kept: 0, dropped: 0 };
-    for (const node of this.nodes.values()) {
-      const counts = node.rollouts.auditCounts(id);
-      audit.kept += counts.kept;
-      audit.dropped += counts.dropped;
-      if (!node.rollouts.has(id)) continue;
-      const at = node.rollouts.controller(id);
-      addCounts(levels[node.kind], at.childCounts());
-      byLevel[node.id] = { state: at.report().state, children: at.childCounts() };
-    }
-    decisions.sort((a, b) => (a.at < b.at ? -1 : a.at > b.at ? 1 : depth(this.topology, a.level) - depth(this.topology, b.level)));
-    const report = controller.report();
-    return {
-      id,
-      version: controller.spec.version,
-      state: report.state,
-      command: controller.currentCommand,
-      destinations: report.counts,
-      levels,
-      byLevel,
-      audit,
-      decisions: decisions.map((entry) => ({
-        at: entry.at,
-        level: entry.level,
-        action: entry.decision?.action ?? 'hold',
-        started: entry.started,
-        targets: entry.decision?.targets.length ?? 0,
-        budgetExceeded: entry.decision?.budgetExceeded ?? false,
-        reason: entry.error === null ? (entry.decision?.reason ?? '') : entry.error.message,
-        ...(entry.error === null ? {} : { error: entry.error.code }),
-      })),
-    };
+    return this.center.rollouts.status(id);
   }
 
   /** The center's view of a rollout, cheap enough to ask every step: state, command, destinations by state, decisions so far. */
   rolloutProgress(id: string): RolloutProgress {
-    const controller = this.center.rollouts.controller(id);
-    const report = controller.report();
-    let decisions = 0;
-    for (const node of this.nodes.values()) decisions += node.rollouts.decisionsRecorded;
-    return { state: report.state, command: controller.currentCommand, destinations: report.counts, decisions };
+    return this.center.rollouts.progress(id);
   }
 
   /** Every decision kept for a rollout, with the full policy input: what a replay feeds back. */
@@ -243,38 +204,6 @@ export class Hierarchy {
     for (const node of this.nodes.values()) node.stop();
     await this.runner.dispose();
   }
-}
-
-/** What `rolloutProgress` reports. */
-export interface RolloutProgress {
-  state: string;
-  command: RolloutCommand;
-  destinations: StateCounts;
-  /** Decisions recorded at every level, for every rollout, including those the audit trail has dropped since. */
-  decisions: number;
-}
-
-/** A rollout's progress, as `rolloutStatus` reports it. */
-export interface RolloutStatus {
-  id: string;
-  version: string;
-  /** The center's state: progressing, succeeded (every region done) or failed (halted). */
-  state: string;
-  command: RolloutCommand;
-  destinations: StateCounts;
-  /** Children by state, summed over the levels of each kind: regions at the center, sites at the regions, edges at the sites. */
-  levels: Record<'center' | 'region' | 'site', StateCounts>;
-  byLevel: Record<string, { state: string; children: StateCounts }>;
-  /** Audit entries of the rollout kept at every level, and those dropped to keep within its `audit` retention. */
-  audit: { kept: number; dropped: number };
-  /** The kept decisions, oldest first. */
-  decisions: { at: string; level: string; action: Decision['action']; started: string[]; targets: number; budgetExceeded: boolean; reason: string; error?: string }[];
-}
-
-function depth(topology: Topology, level: string): number {
-  let n = 0;
-  for (let at = topology.levels.get(level); at?.parent !== undefined; at = topology.levels.get(at.parent)) n++;
-  return n;
 }
 
 /** Why a report that no level owns is rejected: its validation issues, or else its unknown destination. */

@@ -270,8 +270,8 @@ export class RolloutController {
     this.deps.effects.audit(entry);
   }
 
-  /** This level's progress as its parent sees it. */
-  report(): RolloutReport {
+  /** This level's own state and destination counts. */
+  own(): Pick<RolloutReport, 'state' | 'since' | 'counts'> {
     return { state: this.ownState.state, since: toIso(this.ownState.since), counts: this.counts() };
   }
 

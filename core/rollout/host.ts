@@ -8,7 +8,7 @@ import { RolloutController, type AuditEntry, type ChildSummary, type RolloutChil
 import type { EdgeAgent, EdgeDirective } from './edge-agent.js';
 import type { PluginLoader } from '../pipeline/index.js';
 import type { NodeStore } from '../storage/index.js';
-import { DirectiveMessageSchema, type DirectiveMessage, type RolloutCommand, type RolloutReport } from './messages.js';
+import { addCounts, DirectiveMessageSchema, emptyCounts, maxReportedDecisions, type DecisionView, type DirectiveMessage, type RolloutCommand, type RolloutReport, type StateCounts } from './messages.js';
 import { defaultAuditRetention, RolloutSpecSchema, type RolloutSpec } from './spec.js';
 
 /** One rollout's kept audit entries at a level, with their sizes, and how many were dropped. */
@@ -60,9 +60,13 @@ export class LevelRollouts {
   private readonly trails = new Map<string, RolloutTrail>();
   /** Numbers audit entries across rollouts, so the level's trail reads oldest first. */
   private recorded = 0;
+  /** Decisions recorded at this level, by rollout. */
+  private readonly recordedOf = new Map<string, number>();
   /** Entries dropped since the last `drainDropped`, by rollout. */
   private readonly droppedSinceDrain = new Map<string, number>();
   private seq = 0;
+  /** The latest rollout report of each child level, by rollout. */
+  private readonly fromChildren = new Map<string, Map<string, RolloutReport>>();
 
   constructor(private readonly deps: LevelRolloutsDeps) {}
 
@@ -143,9 +147,17 @@ export class LevelRollouts {
     }
   }
 
-  /** Feeds a child level's rollout progress. */
+  /** Feeds a child level's rollout progress, and keeps it for this level's view of the rollout. */
   observeChild(child: string, rollouts: Readonly<Record<string, RolloutReport>>): void {
-    for (const [id, report] of Object.entries(rollouts)) this.controllers.get(id)?.observeLevel(child, report);
+    for (const [id, report] of Object.entries(rollouts)) {
+      this.controllers.get(id)?.observeLevel(child, report);
+      let reports = this.fromChildren.get(id);
+      if (reports === undefined) {
+        reports = new Map();
+        this.fromChildren.set(id, reports);
+      }
+      reports.set(child, report);
+    }
   }
 
   /** Applies pending directives, redelivers undelivered ones, and lets every due controller decide. */
@@ -205,7 +217,73 @@ export class LevelRollouts {
 
   /** This level's progress per rollout, for its partial. */
   reports(): Record<string, RolloutReport> {
-    return Object.fromEntries([...this.controllers].map(([id, controller]) => [id, controller.report()]));
+    return Object.fromEntries([...this.controllers.keys()].map((id) => [id, this.report(id)]));
+  }
+
+  /**
+   * What this level knows of one rollout: its own state, and what its children last reported of
+   * themselves and the levels below them. Built only from messages this level received.
+   */
+  report(id: string): RolloutReport {
+    const controller = this.controller(id);
+    const children = [...(this.fromChildren.get(id)?.values() ?? [])];
+    const own = this.auditCounts(id);
+    const levels: RolloutReport['levels'] = { [this.deps.level.id]: { kind: this.deps.level.kind, state: controller.own().state, children: controller.childCounts() } };
+    for (const child of children) Object.assign(levels, child.levels);
+    const decisions = [...children.flatMap((child) => child.decisions), ...this.significant(id)];
+    decisions.sort((a, b) => (a.at < b.at ? -1 : a.at > b.at ? 1 : this.depth(a.level) - this.depth(b.level)));
+    return {
+      ...controller.own(),
+      levels,
+      decisions: decisions.slice(-maxReportedDecisions),
+      recorded: children.reduce((sum, child) => sum + child.recorded, this.recordedOf.get(id) ?? 0),
+      audit: children.reduce((sum, child) => ({ kept: sum.kept + child.audit.kept, dropped: sum.dropped + child.audit.dropped }), own),
+    };
+  }
+
+  /** A rollout's status as this level (normally the center) knows it from what it received. */
+  status(id: string): RolloutStatus {
+    const controller = this.controller(id);
+    const report = this.report(id);
+    const levels: RolloutStatus['levels'] = { center: emptyCounts(), region: emptyCounts(), site: emptyCounts() };
+    const byLevel: RolloutStatus['byLevel'] = {};
+    for (const [level, entry] of Object.entries(report.levels)) {
+      addCounts(levels[entry.kind], entry.children);
+      byLevel[level] = { state: entry.state, children: entry.children };
+    }
+    return { id, version: controller.spec.version, state: report.state, command: controller.currentCommand, destinations: report.counts, levels, byLevel, audit: report.audit, decisions: report.decisions };
+  }
+
+  /** The cheap part of {@link status}, for polling: state, command, destinations by state, decisions taken below. */
+  progress(id: string): RolloutProgress {
+    const controller = this.controller(id);
+    const report = this.report(id);
+    return { state: report.state, command: controller.currentCommand, destinations: report.counts, decisions: report.recorded };
+  }
+
+  /** This level's kept decisions of a rollout that did something: started children, changed course, or failed. */
+  private significant(id: string): DecisionView[] {
+    const kept = this.trails.get(id)?.entries ?? [];
+    return kept
+      .map(({ entry }) => entry)
+      .filter((entry) => entry.error !== null || entry.started.length > 0 || (entry.decision !== null && entry.decision.action !== 'hold' && entry.decision.action !== 'advance'))
+      .slice(-maxReportedDecisions)
+      .map((entry) => ({
+        at: entry.at,
+        level: entry.level,
+        action: entry.decision?.action ?? 'hold',
+        started: entry.started,
+        targets: entry.decision?.targets.length ?? 0,
+        budgetExceeded: entry.decision?.budgetExceeded ?? false,
+        reason: (entry.error === null ? (entry.decision?.reason ?? '') : entry.error.message).slice(0, 4096),
+        ...(entry.error === null ? {} : { error: entry.error.code }),
+      }));
+  }
+
+  private depth(level: string): number {
+    let n = 0;
+    for (let at = this.deps.topology.levels.get(level); at?.parent !== undefined; at = this.deps.topology.levels.get(at.parent)) n++;
+    return n;
   }
 
   /** One rollout's controller at this level. */
@@ -253,6 +331,7 @@ export class LevelRollouts {
     }
     const bytes = JSON.stringify(entry).length;
     trail.entries.push({ entry, bytes, order: this.recorded++ });
+    this.recordedOf.set(entry.rollout, (this.recordedOf.get(entry.rollout) ?? 0) + 1);
     if (store) this.deps.store.appendAudit(entry.rollout, [entry as unknown as Json], retention.maxEntries);
     trail.bytes += bytes;
     let dropped = 0;
@@ -317,4 +396,30 @@ interface SavedRollouts {
   controllers: Record<string, { spec: RolloutSpec; startedAt: string; command: RolloutCommand; grant: Grant | null; state: Json }>;
   outbox: { to: string; message: DirectiveMessage; delivered: boolean }[];
   edges: EdgeDirective[];
+}
+
+/** A rollout's progress at the level that asks (the center, normally): see {@link LevelRollouts.status}. */
+export interface RolloutStatus {
+  id: string;
+  version: string;
+  /** This level's state: progressing, succeeded (every child done) or failed (halted). */
+  state: string;
+  command: RolloutCommand;
+  destinations: StateCounts;
+  /** Children by state, summed over the levels of each kind: regions at the center, sites at the regions, edges at the sites. */
+  levels: Record<'center' | 'region' | 'site', StateCounts>;
+  byLevel: Record<string, { state: string; children: StateCounts }>;
+  /** Audit entries of the rollout kept at every level, and those dropped to keep within its `audit` retention. */
+  audit: { kept: number; dropped: number };
+  /** The newest decisions that did something, at every level, oldest first (at most `maxReportedDecisions`). */
+  decisions: DecisionView[];
+}
+
+/** What {@link LevelRollouts.progress} reports. */
+export interface RolloutProgress {
+  state: string;
+  command: RolloutCommand;
+  destinations: StateCounts;
+  /** Decisions recorded at and below this level, for this rollout, including those the audit trail has dropped since. */
+  decisions: number;
 }

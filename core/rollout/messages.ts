@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { IdSchema } from '../model/index.js';
+import { IdSchema, LevelKindSchema } from '../model/index.js';
 import { ChildStateSchema, RolloutSpecSchema } from './spec.js';
 
 /** Destinations below a level by rollout state. */
@@ -28,17 +28,56 @@ export const DirectiveMessageSchema = z.strictObject({
   grant: z.strictObject({ maxStarted: z.number().int().nonnegative().nullable(), until: z.iso.datetime({ offset: true }).nullable() }),
 });
 
-/** A level's rollout progress, sent up inside its partial. */
+/** One level's rollout state and its children by state, as reported up the hierarchy. */
+export const LevelRolloutSchema = z.strictObject({
+  kind: LevelKindSchema,
+  state: ChildStateSchema,
+  children: StateCountsSchema,
+});
+
+/** A decision as people read it in a rollout's status: what was decided, where, why. */
+export const DecisionViewSchema = z.strictObject({
+  at: z.iso.datetime({ offset: true }),
+  level: IdSchema,
+  action: z.enum(['advance', 'hold', 'pause', 'rollback', 'complete']),
+  started: z.array(IdSchema),
+  targets: z.number().int().nonnegative(),
+  budgetExceeded: z.boolean(),
+  reason: z.string().max(4096),
+  error: z.string().optional(),
+});
+
+/**
+ * Most decisions a level reports up per rollout: the newest decisions that did something, of this
+ * level and every level below. Bounded so a partial stays small however long the rollout runs.
+ */
+export const maxReportedDecisions = 200;
+
+/**
+ * A level's rollout progress, sent up inside its partial: its own state and destination counts,
+ * and what it knows of the levels below, so the center builds a rollout's status from what it
+ * received rather than by reading other nodes.
+ */
 export const RolloutReportSchema = z.strictObject({
   state: ChildStateSchema,
   since: z.iso.datetime({ offset: true }),
   counts: StateCountsSchema,
+  /** This level and every level below it that reported, by id. */
+  levels: z.record(IdSchema, LevelRolloutSchema).default({}),
+  /** The newest decisions that did something at or below this level, newest last. */
+  decisions: z.array(DecisionViewSchema).max(maxReportedDecisions).default([]),
+  /** Decisions taken at or below this level, including those no longer kept. */
+  recorded: z.number().int().nonnegative().default(0),
+  /** Audit entries kept and dropped at or below this level. */
+  audit: z.strictObject({ kept: z.number().int().nonnegative(), dropped: z.number().int().nonnegative() }).default({ kept: 0, dropped: 0 }),
 });
 
 export type StateCounts = z.infer<typeof StateCountsSchema>;
 export type RolloutCommand = z.infer<typeof RolloutCommandSchema>;
 export type DirectiveMessage = z.infer<typeof DirectiveMessageSchema>;
-export type RolloutReport = z.infer<typeof RolloutReportSchema>;
+export type RolloutReport = z.output<typeof RolloutReportSchema>;
+export type LevelRollout = z.output<typeof LevelRolloutSchema>;
+export type DecisionView = z.output<typeof DecisionViewSchema>;
 
 /** All-zero counts. */
 export function emptyCounts(): StateCounts {
