@@ -1,14 +1,14 @@
 import type { Registry } from 'prom-client';
 import { z } from 'zod';
-import { EdgesumError, ErrorCodes, NotFoundError, ValidationError, type ErrorCode } from '../errors.js';
-import { parseOrThrow, parseReports, type Rejection } from '../model/index.js';
+import { ErrorCodes, NotFoundError } from '../errors.js';
+import { parseReports, type Rejection } from '../model/index.js';
 import { BindingSchema, type BindingConfig, type BindingInput, type PluginLoader, type SummaryView } from '../pipeline/index.js';
 import type { DestinationStatus, Transport } from '../transport/index.js';
 import type { PluginRunner } from '../ports/plugin-runner.js';
-import { toIso, type Clock } from '../clock/index.js';
-import { RolloutSpecSchema, type AuditEntry, type RolloutCommand, type RolloutProgress, type RolloutSpecInput, type RolloutStatus } from '../rollout/index.js';
+import type { Clock } from '../clock/index.js';
+import type { AuditEntry, RolloutProgress, RolloutSpecInput, RolloutStatus } from '../rollout/index.js';
 export type { RolloutProgress, RolloutStatus } from '../rollout/index.js';
-import { LevelNode, type IngestResult } from './level-node.js';
+import { LevelNode, parseConfig, type IngestResult, type OperatorCommand } from './level-node.js';
 import { Topology, TopologySchema, type TopologyInput } from '../model/topology.js';
 
 /** A whole hierarchy's configuration: its topology and the summary bindings every level runs. */
@@ -37,19 +37,6 @@ export function parseHierarchyConfig(config: HierarchyConfig): ParsedHierarchyCo
     topology: new Topology(parseConfig(TopologySchema, () => config.topology, 'topology')),
     bindings: parseConfig(BindingsSchema, () => config.bindings, 'bindings'),
   };
-}
-
-/**
- * `parseOrThrow` for values a caller hands over as objects rather than parsed text: reading one can
- * run code (a getter, a proxy), and what that throws is the same typed error as any invalid value.
- */
-function parseConfig<S extends z.ZodType>(schema: S, read: () => unknown, where: string, code: ErrorCode = ErrorCodes.InvalidConfig): z.output<S> {
-  try {
-    return parseOrThrow(schema, read(), where, code);
-  } catch (error) {
-    if (error instanceof EdgesumError) throw error;
-    throw new ValidationError(code, `invalid ${where}: reading it threw: ${error instanceof Error ? error.message : String(error)}`, { cause: error });
-  }
 }
 
 /** What a {@link Hierarchy} is made of; the composition root builds and starts every part. */
@@ -152,26 +139,12 @@ export class Hierarchy {
    * every level kind loaded with its options validated before anything starts.
    */
   async startRollout(input: RolloutSpecInput): Promise<void> {
-    const spec = parseConfig(RolloutSpecSchema, () => input, 'rollout spec', ErrorCodes.InvalidRollout);
-    if (this.center.rollouts.has(spec.id)) {
-      throw new ValidationError(ErrorCodes.InvalidRollout, `rollout "${spec.id}" already exists`, { issues: [{ path: 'id', message: 'already exists' }] });
-    }
-    if (spec.summary !== undefined && !this.center.bindingNames.includes(spec.summary)) {
-      throw new ValidationError(ErrorCodes.InvalidRollout, `rollout "${spec.id}": summary binding "${spec.summary}" does not exist; bindings are ${this.center.bindingNames.join(', ')}`, {
-        issues: [{ path: 'summary', message: 'unknown summary binding' }],
-      });
-    }
-    for (const kind of ['center', 'region', 'site'] as const) {
-      const { policy, options } = spec.policies[kind];
-      await this.loader.policy(policy, options, `rollout "${spec.id}" policies.${kind}`);
-    }
-    await this.center.rollouts.begin(spec, toIso(this.clock.now()), 'run', null);
+    await this.center.startRollout(input);
   }
 
   /** Sends an operator command for a rollout down from the center: pause, resume, abort or rollback. */
-  commandRollout(id: string, command: 'pause' | 'resume' | 'abort' | 'rollback'): void {
-    const mapped: RolloutCommand = command === 'resume' ? 'run' : command;
-    this.center.rollouts.command(id, mapped);
+  commandRollout(id: string, command: OperatorCommand): void {
+    this.center.commandRollout(id, command);
   }
 
   /**

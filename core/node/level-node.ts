@@ -1,14 +1,15 @@
+import type { z } from 'zod';
 import type { Json } from '../contract.js';
 import type { Clock } from '../clock/index.js';
 import { toIso } from '../clock/index.js';
-import { ErrorCodes, NotFoundError } from '../errors.js';
+import { EdgesumError, ErrorCodes, NotFoundError, ValidationError, type ErrorCode } from '../errors.js';
 import type { Logger } from '../log/index.js';
 import type { Metrics } from '../metrics/index.js';
-import { parseReports, reportKey, type Level, type Rejection } from '../model/index.js';
+import { parseOrThrow, parseReports, reportKey, type Level, type Rejection } from '../model/index.js';
 import { Backoff, Binding, compileGroupBy, compileSelector, destinationInScope, type BindingConfig, type BindingPartial, type PluginLoader, type RetryPolicy, type SummaryView } from '../pipeline/index.js';
 import type { NodeStore } from '../storage/index.js';
 import { BindingPartialSchema, type DestinationStatus, type PartialMessage, type Transport } from '../transport/index.js';
-import type { LevelRollouts } from '../rollout/host.js';
+import { RolloutSpecSchema, type LevelRollouts, type RolloutSpecInput } from '../rollout/index.js';
 import type { Topology } from '../model/topology.js';
 
 /** Tunables of a level node. */
@@ -50,6 +51,22 @@ export interface LevelNodeDeps {
   readonly rollouts: LevelRollouts;
   readonly options: LevelNodeOptions;
 }
+
+/**
+ * `parseOrThrow` for values a caller hands over as objects rather than parsed text: reading one can
+ * run code (a getter, a proxy), and what that throws is the same typed error as any invalid value.
+ */
+export function parseConfig<S extends z.ZodType>(schema: S, read: () => unknown, where: string, code: ErrorCode = ErrorCodes.InvalidConfig): z.output<S> {
+  try {
+    return parseOrThrow(schema, read(), where, code);
+  } catch (error) {
+    if (error instanceof EdgesumError) throw error;
+    throw new ValidationError(code, `invalid ${where}: reading it threw: ${error instanceof Error ? error.message : String(error)}`, { cause: error });
+  }
+}
+
+/** What an operator may tell a running rollout. */
+export type OperatorCommand = 'pause' | 'resume' | 'abort' | 'rollback';
 
 /** The outcome of ingesting a batch of reports. Valid reports are applied even when others fail. */
 export interface IngestResult {
@@ -244,6 +261,33 @@ export class LevelNode {
   /** The rollouts running at this level. */
   get rollouts(): LevelRollouts {
     return this.deps.rollouts;
+  }
+
+  /**
+   * Starts a rollout here, normally at the center. The spec is validated, its summary binding
+   * checked and the policy of every level kind loaded with its options validated before anything
+   * starts, so a bad spec fails here rather than at a level far below.
+   */
+  async startRollout(input: RolloutSpecInput): Promise<void> {
+    const spec = parseConfig(RolloutSpecSchema, () => input, 'rollout spec', ErrorCodes.InvalidRollout);
+    if (this.deps.rollouts.has(spec.id)) {
+      throw new ValidationError(ErrorCodes.InvalidRollout, `rollout "${spec.id}" already exists`, { issues: [{ path: 'id', message: 'already exists' }] });
+    }
+    if (spec.summary !== undefined && !this.bindings.has(spec.summary)) {
+      throw new ValidationError(ErrorCodes.InvalidRollout, `rollout "${spec.id}": summary binding "${spec.summary}" does not exist; bindings are ${this.bindingNames.join(', ')}`, {
+        issues: [{ path: 'summary', message: 'unknown summary binding' }],
+      });
+    }
+    for (const kind of ['center', 'region', 'site'] as const) {
+      const { policy, options } = spec.policies[kind];
+      await this.deps.loader.policy(policy, options, `rollout "${spec.id}" policies.${kind}`);
+    }
+    await this.deps.rollouts.begin(spec, toIso(this.deps.clock.now()), 'run', null);
+  }
+
+  /** An operator's command for a rollout started here; it travels down with the next directives. */
+  commandRollout(id: string, command: OperatorCommand): void {
+    this.deps.rollouts.command(id, command === 'resume' ? 'run' : command);
   }
 
   /** Lets every due rollout controller at this level decide, and delivers its directives. */
