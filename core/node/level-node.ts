@@ -3,7 +3,7 @@ import { toIso } from '../clock/index.js';
 import { ErrorCodes, NotFoundError } from '../errors.js';
 import type { Logger } from '../log/index.js';
 import type { Metrics } from '../metrics/index.js';
-import { parseReports, reportKey, type Level, type Rejection } from '../model/index.js';
+import { parseReports, reportKey, type BatchResult, type Level, type Rejection, type ValidatedReport } from '../model/index.js';
 import { Binding, compileGroupBy, compileSelector, destinationInScope, type BindingConfig, type PluginLoader, type SummaryView } from '../pipeline/index.js';
 import type { ReportStore } from '../storage/index.js';
 import type { DestinationStatus, PartialMessage, Transport } from '../transport/index.js';
@@ -120,10 +120,20 @@ export class LevelNode {
   /**
    * Validates and applies a batch of status reports from this level's own destinations. The latest
    * seq per (destination, object) wins; duplicates and stragglers are counted, never applied twice.
+   * Every item gets one outcome; an item that is not a valid report is rejected, never thrown.
    */
   ingest(items: readonly unknown[]): IngestResult {
-    const { accepted, positions, rejected } = parseReports(items);
-    const result: IngestResult = { accepted: 0, duplicates: 0, outOfOrder: 0, rejected };
+    return this.ingestValidated(parseReports(items));
+  }
+
+  /**
+   * Applies a batch that `parseReports` (or the hierarchy routing to this level) already
+   * validated, and counts its rejections. Positions and rejection indexes refer to the caller's
+   * batch.
+   */
+  ingestValidated(batch: BatchResult<ValidatedReport>): IngestResult {
+    const { accepted, positions } = batch;
+    const result: IngestResult = { accepted: 0, duplicates: 0, outOfOrder: 0, rejected: [...batch.rejected] };
     const level = this.id;
     for (const [i, report] of accepted.entries()) {
       if (!this.ownDestinations.has(report.destination)) {
