@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { ErrorCodes } from '../errors.js';
-import { parseReports, type ValidatedReport } from './parse.js';
+import { parseReports, refKey, reportKey, type ValidatedReport } from './parse.js';
 import { DestinationSchema, Limits } from './schemas.js';
 
 const report = (extra: Record<string, unknown> = {}): Record<string, unknown> => ({
@@ -137,5 +137,14 @@ describe('values that are not JSON', () => {
       [2, 'missing item (a hole in the batch array)'],
       [4, 'a getter or setter is not a report'],
     ]);
+  });
+});
+
+describe('object identity', () => {
+  it('keeps refs apart whose fields differ only in where a slash falls', () => {
+    const a = { group: 'a', version: 'v1', kind: 'b/c', name: 'x' };
+    const b = { group: 'a/b', version: 'v1', kind: 'c', name: 'x' };
+    expect(refKey(a)).not.toBe(refKey(b));
+    expect(reportKey({ destination: 'edge-1', ref: a })).not.toBe(reportKey({ destination: 'edge-1', ref: b }));
   });
 });

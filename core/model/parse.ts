@@ -173,7 +173,8 @@ export function parseReports(items: readonly unknown[]): BatchResult<ValidatedRe
  * `apps/v1` and `apps/v1beta2` of the same Deployment are the same copy.
  */
 export function refKey(ref: ObjectRef): string {
-  return `${ref.group}/${ref.kind}/${ref.namespace ?? ''}/${ref.name}`;
+  // Each field JSON-quoted: kinds and names may hold "/", so joining them with one is ambiguous.
+  return JSON.stringify([ref.group, ref.kind, ref.namespace ?? null, ref.name]);
 }
 
 /** The key under which ingestion keeps the latest report: one per (destination, object). */
