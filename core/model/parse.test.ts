@@ -96,6 +96,11 @@ describe('the report size limit', () => {
 });
 
 describe('values that are not JSON', () => {
+  let sprungCalls = 0;
+  const sprung = () => {
+    sprungCalls++;
+    throw new RangeError('the caller\'s code ran');
+  };
   const cyclic: Record<string, unknown> = { a: 1 };
   cyclic.self = cyclic;
   const hostile: [string, () => unknown, string, RegExp][] = [
@@ -104,18 +109,21 @@ describe('values that are not JSON', () => {
     ['a Symbol', () => report({ status: [Symbol('s')] }), 'status[0]', /symbol is not a JSON value/],
     ['a BigInt', () => report({ seq: 1n }), 'seq', /expected number, received bigint/],
     ['a cycle', () => report({ status: cyclic }), 'status.self', /cycle/],
-    ['a throwing getter', () => Object.defineProperty(report(), 'status', { enumerable: true, get: () => { throw new RangeError('no'); } }), 'status', /getter/],
-    ['a Proxy', () => report({ status: new Proxy({}, { ownKeys: () => { throw new RangeError('trap'); } }) }), 'status', /Proxy/],
-    ['a Proxy as the report', () => new Proxy(report(), { get: () => { throw new RangeError('trap'); } }), '', /Proxy/],
-    ['a toJSON that never returns', () => report({ status: { toJSON: () => { for (;;); } } }), 'status.toJSON', /function is not a JSON value/],
+    ['a throwing getter', () => Object.defineProperty(report(), 'status', { enumerable: true, get: sprung }), 'status', /getter/],
+    ['a Proxy', () => report({ status: new Proxy({}, { ownKeys: sprung, get: sprung, getPrototypeOf: sprung }) }), 'status', /Proxy/],
+    ['a Proxy as the report', () => new Proxy(report(), { get: sprung, ownKeys: sprung, getPrototypeOf: sprung }), '', /Proxy/],
+    // Never called (see the tripwire below), so a toJSON that never returns cannot hang a reader.
+    ['a toJSON', () => report({ status: { toJSON: sprung } }), 'status.toJSON', /function is not a JSON value/],
     ['a Date', () => report({ observedAt: new Date() }), 'observedAt', /a Date is not a JSON value/],
     ['a class instance', () => report({ status: new (class Status {})() }), 'status', /a Status is not a JSON value/],
   ];
   for (const [what, make, path, message] of hostile) {
     it(`rejects ${what} by field path without running the caller's code`, () => {
+      sprungCalls = 0;
       const outcome = rejection(make());
       expect(outcome.issues[0]).toMatchObject({ path });
       expect(outcome.issues[0]!.message).toMatch(message);
+      expect(sprungCalls).toBe(0);
     });
   }
 
