@@ -194,12 +194,17 @@ function messageOf(error: unknown): string {
   return 'a value that is not an Error was thrown';
 }
 
+/** The stack of an error and of the errors that caused it, read as defensively as its message. */
 function stackOf(error: unknown): string | undefined {
+  const stacks: string[] = [];
   try {
-    return error instanceof Error && typeof error.stack === 'string' ? error.stack : undefined;
+    for (let at: unknown = error; at instanceof Error && stacks.length < 8; at = at.cause) {
+      if (typeof at.stack === 'string') stacks.push(stacks.length === 0 ? at.stack : `caused by ${at.stack}`);
+    }
   } catch {
-    return undefined;
+    // A hostile stack or cause getter ends the chain where it stands.
   }
+  return stacks.length === 0 ? undefined : stacks.join('\n');
 }
 
 /**

@@ -103,6 +103,12 @@ describe('edgesum reduce reads any input without failing the whole file', () => 
     expect(JSON.parse(stderr)).toMatchObject({ error: { code: ErrorCodes.Usage, message: '--partitions must be a whole number from 1 to 4096, got "100000000"' } });
     expect((await run([...histogram, '--partitions', '4096', '--reports', '-'], jsonl(deploymentReport('edge-1')))).code).toBe(0);
   });
+
+  it('refuses a --time-limit no timer can hold as a usage error naming the flag', async () => {
+    const { code, stderr } = await run([...histogram, '--time-limit', '99999999999', '--reports', '-']);
+    expect(code).toBe(2);
+    expect(JSON.parse(stderr)).toMatchObject({ error: { code: ErrorCodes.Usage, message: expect.stringContaining('--time-limit must be a whole number of milliseconds from 1 to 2147483647') } });
+  });
 });
 
 describe('edgesum diagnostics', () => {
@@ -116,6 +122,8 @@ describe('edgesum diagnostics', () => {
       expect(plain).not.toContain(process.cwd());
       expect(formatError(error, { json, debug: true })).toContain(json ? JSON.stringify(error.stack).slice(1, 40) : 'at ');
     }
+    const wrapped = new Error('outer', { cause: new RangeError('inner') });
+    expect(formatError(wrapped, { json: false, debug: true })).toContain('caused by RangeError: inner');
   });
 
   it('accepts --debug before or after the command', async () => {
