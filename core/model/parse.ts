@@ -138,7 +138,8 @@ export function parseReport(item: unknown): ReportOutcome {
  * itself is not an array (or is a Proxy of one).
  */
 export function batchItems(items: readonly unknown[]): { readonly item: unknown; readonly issue?: Issue }[] {
-  if (!Array.isArray(items) || types.isProxy(items)) {
+  // isProxy first: Array.isArray throws on a revoked Proxy.
+  if (types.isProxy(items) || !Array.isArray(items)) {
     throw new ValidationError(ErrorCodes.InvalidInput, 'a batch of reports must be an array', { issues: [{ path: '', message: 'expected an array' }] });
   }
   const out: { item: unknown; issue?: Issue }[] = [];

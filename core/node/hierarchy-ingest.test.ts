@@ -90,6 +90,9 @@ describe('Hierarchy.ingest with values that are not JSON', () => {
   it('refuses a batch that is not an array with a typed error', async () => {
     const h = await hierarchy();
     expect(() => h.ingest(new Proxy([], {}))).toThrow(expect.objectContaining({ code: ErrorCodes.InvalidInput }));
+    const revocable = Proxy.revocable([], {});
+    revocable.revoke();
+    expect(() => h.ingest(revocable.proxy)).toThrow(expect.objectContaining({ code: ErrorCodes.InvalidInput }));
     await h.dispose();
   });
 });
