@@ -9,7 +9,7 @@ import type { PluginRunner, PolicyHandle } from '../core/ports/index.js';
 import { PolicyInputSchema } from '../core/rollout/index.js';
 import { diffJson, formatJsonDiff, type JsonDifference } from '../core/testing/index.js';
 import { z } from 'zod';
-import { readJsonOption, type Output } from './io.js';
+import { parseJson, readText, type Output } from './io.js';
 
 /** What a case's `policy.json` holds: the policy (`builtin:NAME`, or a path relative to the case) and its options. */
 const CasePolicySchema = z.strictObject({
@@ -45,7 +45,7 @@ export async function decideCases(dir: string, deps: { runner: PluginRunner; out
     const name = relative(root, caseDir) || '.';
     try {
       const decision = await runCase(caseDir, deps.runner, loaded);
-      const expected = await readJsonOption(`@${join(caseDir, 'expected.json')}`, `${name}/expected.json`);
+      const expected = await readCaseFile(join(caseDir, 'expected.json'));
       const diff = diffJson(expected, decision);
       results.push({ name, ok: diff.length === 0, diff });
     } catch (error) {
@@ -89,8 +89,8 @@ function findCases(root: string): string[] {
 
 async function runCase(caseDir: string, runner: PluginRunner, loaded: Map<string, Promise<PolicyHandle>>): Promise<Decision> {
   const where = `${caseDir}/policy.json`;
-  const { policy, options } = parseOrThrow(CasePolicySchema, await readJsonOption(`@${join(caseDir, 'policy.json')}`, where), where, ErrorCodes.InvalidInput);
-  const input = parseOrThrow(PolicyInputSchema, await readJsonOption(`@${join(caseDir, 'input.json')}`, `${caseDir}/input.json`), 'policy input', ErrorCodes.InvalidPolicyInput);
+  const { policy, options } = parseOrThrow(CasePolicySchema, await readCaseFile(join(caseDir, 'policy.json')), where, ErrorCodes.InvalidInput);
+  const input = parseOrThrow(PolicyInputSchema, await readCaseFile(join(caseDir, 'input.json')), 'policy input', ErrorCodes.InvalidPolicyInput);
   // A path in policy.json is relative to the case, as paths in a config file are to that file.
   const source = new FilePluginCatalog(undefined, caseDir).resolve(policy, where);
   let handle = loaded.get(source.entry);
@@ -100,3 +100,10 @@ async function runCase(caseDir: string, runner: PluginRunner, loaded: Map<string
   }
   return decideChecked(await handle, input, options as Json, where);
 }
+
+/** A case file's JSON; a case never reads standard input. */
+async function readCaseFile(path: string): Promise<Json> {
+  return parseJson(await readText(path, noInput), `${path} is not valid JSON`);
+}
+
+const noInput = { async *[Symbol.asyncIterator]() {} };

@@ -5,7 +5,8 @@ import { validateOptions } from '../core/pipeline/index.js';
 import { checkDecision, PolicyInputSchema } from '../core/rollout/index.js';
 import type { PluginRunner, PolicyHandle } from '../core/ports/plugin-runner.js';
 import type { Decision, Json, PolicyInput } from '../core/contract.js';
-import { readJsonOption, type Output } from './io.js';
+import { readJsonOption, type ByteSource, type Output } from './io.js';
+import { escapeLine, jsonText } from './text.js';
 
 /** Flags of `edgesum decide`. */
 export interface DecideFlags {
@@ -19,22 +20,25 @@ export interface DecideFlags {
  * `edgesum decide`: one policy decision for one input, checked as the controller checks it
  * (valid shape, targets among the children). For policy-as-code tests in CI.
  */
-export async function decideCommand(flags: DecideFlags & { policy: string; input: string }, deps: { runner: PluginRunner; catalog: PluginCatalog; output: Output }): Promise<number> {
+export async function decideCommand(flags: DecideFlags & { policy: string; input: string }, deps: { runner: PluginRunner; catalog: PluginCatalog; output: Output; stdin: ByteSource }): Promise<number> {
   const source = deps.catalog.resolve(flags.policy, 'decide --policy');
-  const options = flags.options === undefined ? {} : await readJsonOption(flags.options, '--options');
-  const input = parseOrThrow(PolicyInputSchema, await readJsonOption(`@${flags.input}`, '--input'), 'policy input', ErrorCodes.InvalidPolicyInput);
+  const options = flags.options === undefined ? {} : await readJsonOption(flags.options, '--options', deps.stdin);
+  const input = parseOrThrow(PolicyInputSchema, await readJsonOption(`@${flags.input}`, '--input', deps.stdin), 'policy input', ErrorCodes.InvalidPolicyInput);
   const handle = await deps.runner.loadPolicy(source);
   const decision = await decideChecked(handle, input, options, 'decide');
   if (flags.json) {
-    deps.output.out(`${JSON.stringify(decision)}\n`);
+    deps.output.out(`${jsonText(decision)}\n`);
     return 0;
   }
+  // Names, ids and the reason come from the plugin and its input: escaped, so they can neither
+  // drive the terminal nor add lines of their own.
+  const list = (ids: readonly string[]) => ids.map(escapeLine).join(', ');
   const lines = [
-    `${handle.info.name}@${handle.info.version} at ${input.level}: ${decision.action}${decision.budgetExceeded ? ' (failure budget exceeded)' : ''}`,
-    `  targets:  ${decision.targets.length === 0 ? '(none)' : decision.targets.join(', ')}`,
-    ...(decision.timedOut.length > 0 ? [`  timed out: ${decision.timedOut.join(', ')}`] : []),
+    `${escapeLine(handle.info.name)}@${escapeLine(handle.info.version)} at ${escapeLine(input.level)}: ${decision.action}${decision.budgetExceeded ? ' (failure budget exceeded)' : ''}`,
+    `  targets:  ${decision.targets.length === 0 ? '(none)' : list(decision.targets)}`,
+    ...(decision.timedOut.length > 0 ? [`  timed out: ${list(decision.timedOut)}`] : []),
     ...(decision.recheckAfterMs === undefined ? [] : [`  recheck after ${decision.recheckAfterMs} ms`]),
-    `  reason:   ${decision.reason}`,
+    `  reason:   ${escapeLine(decision.reason)}`,
   ];
   deps.output.out(`${lines.join('\n')}\n`);
   return 0;

@@ -7,8 +7,9 @@ import { fleetBindings, fleetReports, fleetRollout, fleetTopology } from '../cor
 import { SimulatedEdges } from '../core/sim/edges.js';
 import { runRollout } from '../core/sim/rollout.js';
 import type { Hierarchy as HierarchyType, RolloutProgress, RolloutStatus } from '../core/node/index.js';
-import { ErrorCodes, ValidationError } from '../core/errors.js';
 import { progress, type Output } from './io.js';
+import { wholeNumber } from './reduce.js';
+import { escapeBlock, jsonText } from './text.js';
 
 /** Flags of `edgesum demo`. */
 export interface DemoFlags {
@@ -41,11 +42,7 @@ export interface DemoRollout extends Omit<RolloutStatus, 'decisions' | 'byLevel'
 const batchSize = 500;
 
 function positiveInteger(value: string, flag: string, max: number): number {
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < 1 || n > max) {
-    throw new ValidationError(ErrorCodes.InvalidInput, `${flag} must be a whole number from 1 to ${max}, got "${value}"`);
-  }
-  return n;
+  return wholeNumber(value, flag, 1, max);
 }
 
 /**
@@ -58,8 +55,7 @@ export async function demoCommand(flags: DemoFlags, deps: { output: Output; root
     sitesPerRegion: positiveInteger(flags.sites, '--sites', 1_000),
     destinations: positiveInteger(flags.destinations, '--destinations', 1_000_000),
   };
-  const seed = Number(flags.seed);
-  if (!Number.isInteger(seed)) throw new ValidationError(ErrorCodes.InvalidInput, `--seed must be a whole number, got "${flags.seed}"`);
+  const seed = wholeNumber(flags.seed, '--seed', -Number.MAX_SAFE_INTEGER, Number.MAX_SAFE_INTEGER);
   const clock = new ManualClock();
   const topology = fleetTopology(shape);
   const started = performance.now();
@@ -102,8 +98,8 @@ export async function demoCommand(flags: DemoFlags, deps: { output: Output; root
       destinationStatus: { destination: status.destination, level: status.level, reports: status.reports.length },
       rollout,
     };
-    if (flags.json) deps.output.out(`${JSON.stringify(result)}\n`);
-    else deps.output.out(renderDemo(result, elapsed, rolloutElapsed));
+    if (flags.json) deps.output.out(`${jsonText(result)}\n`);
+    else deps.output.out(escapeBlock(renderDemo(result, elapsed, rolloutElapsed)));
     return 0;
   } finally {
     await hierarchy.dispose();

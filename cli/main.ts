@@ -7,8 +7,9 @@ import { InlineRunner, PooledRunner, type PluginRunner } from '../sandbox/index.
 import { decideCases } from './cases.js';
 import { decideCommand, type DecideFlags } from './decide.js';
 import { demoCommand, type DemoFlags } from './demo.js';
-import { formatError, processOutput, type Output } from './io.js';
-import { reduceCommand, type ReduceFlags } from './reduce.js';
+import { formatError, processOutput, type ByteSource, type Output } from './io.js';
+import { maxPartitions, reduceCommand, type ReduceFlags } from './reduce.js';
+import { escapeBlock } from './text.js';
 
 /** Exit codes: 0 done, 1 the work failed (a plugin error, rejected input with --strict), 2 bad usage or config. */
 export const ExitCodes = { ok: 0, failed: 1, usage: 2 } as const;
@@ -21,6 +22,7 @@ const usageCodes = new Set<string>([
   ErrorCodes.InvalidRollout,
   ErrorCodes.UnknownPlugin,
   ErrorCodes.UnknownBinding,
+  ErrorCodes.Usage,
 ]);
 
 function runnerFor(name: string): PluginRunner {
@@ -30,7 +32,7 @@ function runnerFor(name: string): PluginRunner {
 }
 
 function usage(message: string): ValidationError {
-  return new ValidationError(ErrorCodes.InvalidConfig, message);
+  return new ValidationError(ErrorCodes.Usage, message);
 }
 
 /** Runs a command with a fresh runner and always releases it, even when the command fails. */
@@ -43,11 +45,16 @@ async function withRunner(name: string, command: (runner: PluginRunner) => Promi
   }
 }
 
-/** Builds the `edgesum` command line. Commands set `exitCode` through the returned holder. */
-export function buildCli(output: Output, state: { exitCode: number }): Command {
+/**
+ * Builds the `edgesum` command line. Commands set `exitCode` through the returned holder and read
+ * standard input from `stdin`.
+ */
+export function buildCli(output: Output, state: { exitCode: number }, stdin: ByteSource = process.stdin): Command {
   const program = new Command('edgesum')
     .description('Summarize status from many edge clusters through mergeable reducer plugins, and steer rollouts.')
-    .configureOutput({ writeOut: output.out, writeErr: output.err })
+    // Commander echoes arguments in its errors: escaped like every other diagnostic.
+    .configureOutput({ writeOut: (text) => output.out(escapeBlock(text)), writeErr: (text) => output.err(escapeBlock(text)) })
+    .option('--debug', 'print the stack trace of an error (it names absolute paths)')
     .exitOverride();
   const runnerOption = () => new Option('--runner <name>', 'where plugins run').choices(['quickjs', 'quickjs-pool', 'inline']).default('quickjs');
 
@@ -70,13 +77,13 @@ export function buildCli(output: Output, state: { exitCode: number }): Command {
     .requiredOption('--reducer <spec>', 'builtin:NAME or a path to a plugin module')
     .option('--options <json>', 'reducer options as JSON, or @file')
     .requiredOption('--reports <file>', 'JSONL file of status reports, or - for stdin')
-    .option('--partitions <k>', 'reduce K partitions and merge them (same result by the merge laws)', '1')
+    .option('--partitions <k>', `reduce K partitions (1 to ${maxPartitions}) and merge them (same result by the merge laws)`, '1')
     .option('--time-limit <ms>', 'wall-time limit of one plugin call')
     .option('--strict', 'exit 1 when any report is rejected')
     .option('--json', 'print exactly the summary as JSON')
     .addOption(runnerOption())
     .action(async (flags: ReduceFlags & { runner: string }) => {
-      state.exitCode = await withRunner(flags.runner, (runner) => reduceCommand(flags, { runner, catalog: new FilePluginCatalog(), clock: systemClock, output }));
+      state.exitCode = await withRunner(flags.runner, (runner) => reduceCommand(flags, { runner, catalog: new FilePluginCatalog(), clock: systemClock, output, stdin }));
     });
   program
     .command('decide')
@@ -96,22 +103,26 @@ export function buildCli(output: Output, state: { exitCode: number }): Command {
       }
       if (flags.policy === undefined || flags.input === undefined) throw usage('decide: give --policy and --input, or --cases DIR');
       const single = { ...flags, policy: flags.policy, input: flags.input };
-      state.exitCode = await withRunner(flags.runner, (runner) => decideCommand(single, { runner, catalog: new FilePluginCatalog(), output }));
+      state.exitCode = await withRunner(flags.runner, (runner) => decideCommand(single, { runner, catalog: new FilePluginCatalog(), output, stdin }));
     });
   return program;
 }
 
-/** Runs the command line and resolves to the exit code; never throws. */
-export async function runCli(argv: readonly string[], output: Output = processOutput): Promise<number> {
+/**
+ * Runs the command line and resolves to the exit code (0, 1 or 2); never throws. Errors are
+ * printed without stack traces unless `--debug` is given; `stdin` is what `-` reads.
+ */
+export async function runCli(argv: readonly string[], output: Output = processOutput, stdin: ByteSource = process.stdin): Promise<number> {
   const state = { exitCode: ExitCodes.ok as number };
-  const program = buildCli(output, state);
-  const json = argv.includes('--json');
+  const program = buildCli(output, state, stdin);
+  // Read from argv rather than the parsed flags: the error may come before parsing finishes.
+  const format = { json: argv.includes('--json'), debug: argv.includes('--debug') };
   try {
     await program.parseAsync(argv, { from: 'user' });
     return state.exitCode;
   } catch (error) {
     if (error instanceof CommanderError) return error.exitCode === 0 ? ExitCodes.ok : ExitCodes.usage;
-    output.err(formatError(error, json));
+    output.err(formatError(error, format));
     return error instanceof EdgesumError && usageCodes.has(error.code) ? ExitCodes.usage : ExitCodes.failed;
   }
 }

@@ -1,10 +1,12 @@
 import { toIso, type Clock } from '../core/clock/index.js';
 import type { PluginCatalog } from '../core/catalog/index.js';
+import type { StatusReport } from '../core/contract.js';
 import { ErrorCodes, ValidationError } from '../core/errors.js';
-import { parseReports } from '../core/model/index.js';
-import { latestReports, reduceOnce, validateOptions } from '../core/pipeline/index.js';
+import { parseReport, reportKey } from '../core/model/index.js';
+import { reduceOnce, validateOptions } from '../core/pipeline/index.js';
 import type { PluginRunner } from '../core/ports/plugin-runner.js';
-import { formatRejection, parseJsonLines, readInput, readJsonOption, type Output } from './io.js';
+import { formatRejection, openInput, readJsonLines, readJsonOption, type ByteSource, type Output } from './io.js';
+import { escapeBlock, escapeLine, jsonText, quoted } from './text.js';
 
 /** Flags of `edgesum reduce`. */
 export interface ReduceFlags {
@@ -17,40 +19,87 @@ export interface ReduceFlags {
   timeLimit?: string;
 }
 
+/** Most partitions `--partitions` takes: each is a separate fold, and more only cost memory. */
+export const maxPartitions = 4096;
+/** Longest `--time-limit`, in ms: the longest delay a Node.js timer keeps. */
+export const maxTimeLimitMs = 2 ** 31 - 1;
+
+/** A whole number from `min` to `max` given for `flag`, or a usage error naming the flag. */
+export function wholeNumber(value: string, flag: string, min: number, max: number, unit = ''): number {
+  const n = /^-?\d{1,16}$/.test(value) ? Number(value) : NaN;
+  if (!Number.isSafeInteger(n) || n < min || n > max) {
+    throw new ValidationError(ErrorCodes.Usage, `${flag} must be a whole number${unit} from ${min} to ${max}, got ${quoted(value, 40)}`, {
+      issues: [{ path: flag, message: `expected ${min} to ${max}` }],
+    });
+  }
+  return n;
+}
+
+/** The latest report per (destination, object), kept as reports stream in, in first-seen order. */
+class LatestReports {
+  private readonly byKey = new Map<string, StatusReport>();
+  duplicates = 0;
+  outOfOrder = 0;
+
+  add(report: StatusReport): void {
+    const key = reportKey(report);
+    const previous = this.byKey.get(key);
+    if (previous !== undefined && report.seq <= previous.seq) {
+      if (report.seq === previous.seq) this.duplicates++;
+      else this.outOfOrder++;
+      return;
+    }
+    this.byKey.set(key, report);
+  }
+
+  get latest(): StatusReport[] {
+    return [...this.byKey.values()];
+  }
+}
+
 /**
  * `edgesum reduce`: folds a JSONL file of status reports with one reducer and prints the summary.
- * Invalid lines are reported on stderr by line number and field, and the valid ones still count.
- * Returns the exit code.
+ * The file streams through in bounded memory (only the latest report per destination and object
+ * is kept); invalid lines are reported on stderr by line number and field as they come, and the
+ * valid ones still count. Returns the exit code.
  */
-export async function reduceCommand(flags: ReduceFlags, deps: { runner: PluginRunner; catalog: PluginCatalog; clock: Clock; output: Output }): Promise<number> {
-  const partitions = Number(flags.partitions);
-  if (!Number.isInteger(partitions) || partitions < 1) {
-    throw new ValidationError(ErrorCodes.InvalidInput, `--partitions must be a whole number of at least 1, got "${flags.partitions}"`);
-  }
-  const timeMs = flags.timeLimit === undefined ? undefined : Number(flags.timeLimit);
-  if (timeMs !== undefined && (!Number.isInteger(timeMs) || timeMs < 1)) {
-    throw new ValidationError(ErrorCodes.InvalidInput, `--time-limit must be a whole number of milliseconds, got "${flags.timeLimit}"`);
-  }
+export async function reduceCommand(flags: ReduceFlags, deps: { runner: PluginRunner; catalog: PluginCatalog; clock: Clock; output: Output; stdin: ByteSource }): Promise<number> {
+  const partitions = wholeNumber(flags.partitions, '--partitions', 1, maxPartitions);
+  const timeMs = flags.timeLimit === undefined ? undefined : wholeNumber(flags.timeLimit, '--time-limit', 1, maxTimeLimitMs, ' of milliseconds');
   const source = deps.catalog.resolve(flags.reducer, 'reduce --reducer');
-  const options = flags.options === undefined ? {} : await readJsonOption(flags.options, '--options');
+  const options = flags.options === undefined ? {} : await readJsonOption(flags.options, '--options', deps.stdin);
   const handle = await deps.runner.loadReducer(source, timeMs === undefined ? {} : { timeMs });
   const validOptions = validateOptions(handle.info, options, 'reduce');
 
-  const lines = parseJsonLines(await readInput(flags.reports));
-  const parsed = parseReports(lines.items);
   const { output } = deps;
-  for (const rejection of lines.rejected) output.err(formatRejection(rejection, `line ${rejection.index + 1}`));
-  for (const rejection of parsed.rejected) output.err(formatRejection(rejection, `line ${lines.lines[rejection.index]} (report ${rejection.index})`));
-  const { latest, duplicates, outOfOrder } = latestReports(parsed.accepted);
+  const reports = new LatestReports();
+  let rejected = 0;
+  let items = 0;
+  for await (const entry of readJsonLines(openInput(flags.reports, deps.stdin))) {
+    if ('rejection' in entry) {
+      rejected++;
+      output.err(formatRejection(entry.rejection, `line ${entry.line}`));
+      continue;
+    }
+    const index = items++;
+    const outcome = parseReport(entry.item);
+    if (outcome.ok) {
+      reports.add(outcome.report);
+    } else {
+      rejected++;
+      output.err(formatRejection({ index, code: outcome.code, issues: outcome.issues }, `line ${entry.line} (report ${index})`));
+    }
+  }
+  const { latest, duplicates, outOfOrder } = reports;
 
   const summary = await reduceOnce(handle, latest, { options: validOptions, partitions, now: toIso(deps.clock.now()) });
   if (flags.json) {
-    output.out(`${JSON.stringify(summary)}\n`);
+    output.out(`${jsonText(summary)}\n`);
   } else {
-    const rejected = lines.rejected.length + parsed.rejected.length;
-    output.out(`${handle.info.name}@${handle.info.version} (${handle.info.hash}) via ${deps.runner.name}: ${latest.length} reports folded`);
+    const { name, version, hash } = handle.info;
+    output.out(`${escapeLine(name)}@${escapeLine(version)} (${escapeLine(hash)}) via ${escapeLine(deps.runner.name)}: ${latest.length} reports folded`);
     output.out(`${duplicates + outOfOrder > 0 ? `, ${duplicates} duplicate and ${outOfOrder} out-of-order skipped` : ''}${rejected > 0 ? `, ${rejected} rejected` : ''}\n`);
-    output.out(`${JSON.stringify(summary, null, 2)}\n`);
+    output.out(`${escapeBlock(jsonText(summary, 2))}\n`);
   }
-  return flags.strict && lines.rejected.length + parsed.rejected.length > 0 ? 1 : 0;
+  return flags.strict && rejected > 0 ? 1 : 0;
 }

@@ -24,6 +24,8 @@ export const ErrorCodes = {
   PluginStack: 'EDGESUM_PLUGIN_STACK',
   PluginOutput: 'EDGESUM_PLUGIN_OUTPUT',
   Unreachable: 'EDGESUM_UNREACHABLE',
+  Internal: 'EDGESUM_INTERNAL',
+  Usage: 'EDGESUM_USAGE',
 } as const;
 
 /** One of the stable codes in {@link ErrorCodes}. */
@@ -48,6 +50,8 @@ const hints: Record<ErrorCode, string> = {
   EDGESUM_PLUGIN_STACK: 'Avoid deep recursion in the hook or raise the binding stack limit.',
   EDGESUM_PLUGIN_OUTPUT: 'Return a JSON value within the output size limit and matching the declared shape.',
   EDGESUM_UNREACHABLE: 'The level is disconnected; its last known state is used until it reconnects.',
+  EDGESUM_INTERNAL: 'This is a bug in edgesum: run the command again with --debug and report the stack trace it prints.',
+  EDGESUM_USAGE: 'Run the command with --help for its flags and the values they take.',
 };
 
 /** Where in the input a problem is: a dotted/bracketed path, and the item index in a batch. */

@@ -66,7 +66,7 @@ for (const kind of kinds) {
       store.writeState({ 'child:site-1': { seq: 3, bindings: {} }, 'node:epoch': 5 });
       store.appendAudit('r1', [{ n: 1 }, { n: 2 }], 10);
       const again = await reopen();
-      expect(again.get('edge-1|apps/Deployment/shop/web')).toEqual(report('edge-1', 'web', 7));
+      expect(again.get(reportKey(report('edge-1', 'web', 0)))).toEqual(report('edge-1', 'web', 7));
       expect(again.readState('child:site-1')).toEqual({ seq: 3, bindings: {} });
       expect(again.readState('node:epoch')).toBe(5);
       expect(again.readAudit('r1')).toEqual([{ n: 1 }, { n: 2 }]);

@@ -1,5 +1,5 @@
 import { existsSync, readdirSync, statSync } from 'node:fs';
-import { dirname, isAbsolute, join, resolve } from 'node:path';
+import { dirname, isAbsolute, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ErrorCodes, NotFoundError } from '../errors.js';
 import type { PluginSource } from '../ports/plugin-runner.js';
@@ -38,11 +38,24 @@ export class FilePluginCatalog implements PluginCatalog {
       return { spec, entry };
     }
     const path = isAbsolute(spec) ? spec : resolve(this.cwd, spec);
-    const entry = existsSync(path) && statSync(path).isDirectory() ? findEntry(path) : existsSync(path) ? path : undefined;
+    const stats = statOrUndefined(path);
+    const entry = stats?.isDirectory() ? findEntry(path) : stats !== undefined ? path : undefined;
     if (entry === undefined) {
-      throw new NotFoundError(ErrorCodes.UnknownPlugin, `${where}: no plugin module at ${path} (use builtin:<name> or a path to a .ts/.js module)`);
+      // The spec as given, and where it led relative to the working directory: an absolute path
+      // would tell whoever reads the output how this machine's file system is laid out.
+      const looked = relative(this.cwd, path) || '.';
+      throw new NotFoundError(ErrorCodes.UnknownPlugin, `${where}: no plugin module at "${spec}" (looked for ${looked}; use builtin:<name> or a path to a .ts/.js module)`);
     }
     return { spec, entry };
+  }
+}
+
+function statOrUndefined(path: string): ReturnType<typeof statSync> | undefined {
+  try {
+    return statSync(path, { throwIfNoEntry: false });
+  } catch {
+    // Unreadable (EACCES, ELOOP, a name too long): no module there as far as the catalog can tell.
+    return undefined;
   }
 }
 

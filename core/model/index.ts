@@ -1,3 +1,4 @@
+export * from './json.js';
 export * from './schemas.js';
 export * from './parse.js';
 export * from './path.js';

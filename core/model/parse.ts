@@ -1,6 +1,9 @@
+import { types } from 'node:util';
 import type { z } from 'zod';
 import { ErrorCodes, formatPath, ValidationError, type ErrorCode, type Issue } from '../errors.js';
-import { StatusReportSchema, type ObjectRef, type StatusReport } from './schemas.js';
+import type { Json } from '../contract.js';
+import { copyJson, maxJsonDepth, plainEntries, setData, type JsonCopy } from './json.js';
+import { Limits, StatusReportSchema, type ObjectRef, type StatusReport } from './schemas.js';
 
 /** Why one item of a batch was not accepted. */
 export interface Rejection {
@@ -36,18 +39,131 @@ export function parseOrThrow<S extends z.ZodType>(schema: S, value: unknown, whe
   throw new ValidationError(code, `invalid ${where}${at}: ${first?.message ?? 'invalid value'}`, { issues });
 }
 
-/** Validates a batch of status reports; one bad report never rejects the others. */
-export function parseReports(items: readonly unknown[]): BatchResult<StatusReport> {
-  const accepted: StatusReport[] = [];
+declare const validated: unique symbol;
+
+/**
+ * A report that passed {@link parseReport}: plain data copied out of the caller's value, so
+ * nothing the caller still holds can change it.
+ */
+export type ValidatedReport = StatusReport & { readonly [validated]: true };
+
+/** The outcome of validating one item: the report, or why it was rejected. */
+export type ReportOutcome =
+  | { readonly ok: true; readonly report: ValidatedReport }
+  | {
+      readonly ok: false;
+      readonly code: ErrorCode;
+      readonly issues: Issue[];
+      /** The item's `destination` when it is a string, for routing the rejection to the level that owns it. */
+      readonly destination: string | undefined;
+    };
+
+const reportFields = new Set(['destination', 'ref', 'seq', 'observedAt', 'metadata', 'spec', 'status']);
+const bodyParts = new Set(['status', 'spec', 'metadata']);
+const strictField = { maxDepth: maxJsonDepth, maxSize: Limits.reportBytes };
+const lenientField = { ...strictField, lenient: true };
+
+/**
+ * Copies one field. `status` is free-form JSON and `spec` a record of it, copied strictly: what
+ * is not JSON data is rejected there. The other fields are copied leniently, so the schema names
+ * what is wrong with them in its own words.
+ */
+function copyField(key: string, value: unknown): JsonCopy {
+  if (key === 'status') return copyJson(value, strictField);
+  if (typeof value !== 'object' || value === null) {
+    // Primitives carry no code; only a string can be too big, and the schema bounds every string field.
+    return key === 'spec' || typeof value !== 'string' || value.length <= Limits.reportBytes ? { ok: true, value: value as Json, size: 0 } : copyJson(value, lenientField);
+  }
+  if (key !== 'spec') return copyJson(value, lenientField);
+  const read = plainEntries(value);
+  if (!('entries' in read)) return { ok: false, fault: { path: read.key === undefined ? [] : [read.key], message: read.message, tooLarge: false } };
+  const copy: Record<string, unknown> = {};
+  let size = 2;
+  for (const [entry, item] of read.entries) {
+    const copied = copyJson(item, { maxDepth: maxJsonDepth, maxSize: Limits.reportBytes - size });
+    if (!copied.ok) return { ok: false, fault: { ...copied.fault, path: [entry, ...copied.fault.path] } };
+    size += copied.size + entry.length + 3;
+    setData(copy, entry, copied.value);
+  }
+  return { ok: true, value: copy as Json, size };
+}
+
+/**
+ * Copies an item into plain data the schema can read without running any of the caller's code
+ * (getters, Proxy traps, `toJSON`), with every field's size and depth bounded. Unknown fields are
+ * kept as `null` so the schema names them.
+ */
+function copyReportInput(item: unknown): { value: unknown } | { issues: Issue[] } {
+  if (typeof item !== 'object' || item === null) return { value: item };
+  const read = plainEntries(item);
+  if (!('entries' in read)) return { issues: [{ path: read.key ?? '', message: read.key === undefined ? `a report must be a JSON object: ${read.message}` : read.message }] };
+  const copy: Record<string, unknown> = {};
+  const issues: Issue[] = [];
+  for (const [key, value] of read.entries) {
+    if (!reportFields.has(key) || value === undefined) {
+      setData(copy, key, reportFields.has(key) ? undefined : null);
+      continue;
+    }
+    const copied = copyField(key, value);
+    if (copied.ok) {
+      setData(copy, key, copied.value);
+    } else if (copied.fault.tooLarge) {
+      const message = bodyParts.has(key) ? `${key} alone is larger than the ${Limits.reportBytes} byte limit of a report body` : `larger than ${Limits.reportBytes} bytes`;
+      issues.push({ path: key, message });
+    } else {
+      issues.push({ path: formatPath([key, ...copied.fault.path]), message: copied.fault.message });
+    }
+  }
+  return issues.length > 0 ? { issues } : { value: copy };
+}
+
+/**
+ * Validates one status report. Never throws and never runs code the item carries: any value (a
+ * cycle, a getter that throws, a Proxy, a `toJSON` that never returns, a BigInt) ends in a
+ * rejection naming the field. The accepted report is a deep copy in plain JSON data.
+ */
+export function parseReport(item: unknown): ReportOutcome {
+  const copied = copyReportInput(item);
+  if ('issues' in copied) return { ok: false, code: ErrorCodes.InvalidReport, issues: copied.issues, destination: undefined };
+  const result = StatusReportSchema.safeParse(copied.value);
+  if (result.success) return { ok: true, report: result.data as ValidatedReport };
+  // Only a copy is read: an item that was not an object was handed to the schema as it came.
+  const destination = typeof item === 'object' && item !== null ? (copied.value as { destination?: unknown }).destination : undefined;
+  return { ok: false, code: ErrorCodes.InvalidReport, issues: toIssues(result.error), destination: typeof destination === 'string' ? destination : undefined };
+}
+
+/**
+ * The items of a batch, each read without running code: a hole or a getter in the array is an
+ * item of its own that {@link parseReport} rejects. Throws a `ValidationError` when the batch
+ * itself is not an array (or is a Proxy of one).
+ */
+export function batchItems(items: readonly unknown[]): { readonly item: unknown; readonly issue?: Issue }[] {
+  // isProxy first: Array.isArray throws on a revoked Proxy.
+  if (types.isProxy(items) || !Array.isArray(items)) {
+    throw new ValidationError(ErrorCodes.InvalidInput, 'a batch of reports must be an array', { issues: [{ path: '', message: 'expected an array' }] });
+  }
+  const out: { item: unknown; issue?: Issue }[] = [];
+  for (let i = 0; i < items.length; i++) {
+    const descriptor = Object.getOwnPropertyDescriptor(items, i);
+    if (descriptor === undefined) out.push({ item: undefined, issue: { path: '', message: 'missing item (a hole in the batch array)' } });
+    else if (!('value' in descriptor)) out.push({ item: undefined, issue: { path: '', message: 'a getter or setter is not a report' } });
+    else out.push({ item: descriptor.value as unknown });
+  }
+  return out;
+}
+
+/** Validates a batch of status reports; one bad report never rejects the others, and every item gets one outcome. */
+export function parseReports(items: readonly unknown[]): BatchResult<ValidatedReport> {
+  const accepted: ValidatedReport[] = [];
   const positions: number[] = [];
   const rejected: Rejection[] = [];
-  items.forEach((item, index) => {
-    const result = StatusReportSchema.safeParse(item);
-    if (result.success) {
-      accepted.push(result.data);
+  batchItems(items).forEach(({ item, issue }, index) => {
+    const outcome: ReportOutcome = issue === undefined ? parseReport(item) : { ok: false, code: ErrorCodes.InvalidReport, issues: [issue], destination: undefined };
+    if (outcome.ok) {
+      accepted.push(outcome.report);
       positions.push(index);
     } else {
-      rejected.push({ index, code: ErrorCodes.InvalidReport, issues: toIssues(result.error) });
+      rejected.push({ index, code: outcome.code, issues: outcome.issues });
     }
   });
   return { accepted, positions, rejected };
@@ -58,7 +174,8 @@ export function parseReports(items: readonly unknown[]): BatchResult<StatusRepor
  * `apps/v1` and `apps/v1beta2` of the same Deployment are the same copy.
  */
 export function refKey(ref: ObjectRef): string {
-  return `${ref.group}/${ref.kind}/${ref.namespace ?? ''}/${ref.name}`;
+  // Each field JSON-quoted: kinds and names may hold "/", so joining them with one is ambiguous.
+  return JSON.stringify([ref.group, ref.kind, ref.namespace ?? null, ref.name]);
 }
 
 /** The key under which ingestion keeps the latest report: one per (destination, object). */

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import type { Json } from '../contract.js';
+import { checkJson, plainEntries, setData } from './json.js';
 
 /** Size bounds of the wire format. Reports beyond them are rejected, not truncated. */
 export const Limits = {
@@ -22,46 +23,69 @@ export const IdSchema = z
   .max(Limits.nameLength)
   .regex(/^[A-Za-z0-9]([A-Za-z0-9._-]*[A-Za-z0-9])?$/, 'must be letters, digits, ".", "_" or "-", starting and ending alphanumeric');
 
-/** Labels as in Kubernetes: string keys to string values. */
-export const LabelsSchema = z
-  .record(z.string().min(1).max(Limits.labelLength), z.string().max(Limits.labelLength))
-  .refine((labels) => Object.keys(labels).length <= Limits.labelCount, `at most ${Limits.labelCount} entries`);
-
-/** Deepest nesting accepted in free-form JSON (status, spec, accumulators). */
-const maxJsonDepth = 64;
-
-/** The path and reason of the first value that is not plain JSON, or `undefined`. */
-function findNonJson(value: unknown, path: (string | number)[], depth: number): { path: (string | number)[]; message: string } | undefined {
-  if (value === null || typeof value === 'string' || typeof value === 'boolean') return undefined;
-  if (typeof value === 'number') return Number.isFinite(value) ? undefined : { path, message: `${value} is not a JSON number` };
-  if (depth > maxJsonDepth) return { path, message: `nested deeper than ${maxJsonDepth} levels` };
-  if (Array.isArray(value)) {
-    for (let i = 0; i < value.length; i++) {
-      const bad = findNonJson(value[i], [...path, i], depth + 1);
-      if (bad !== undefined) return bad;
+/**
+ * A record (string keys to values of one schema) whose keys are data: unlike `z.record`, it keeps a
+ * `__proto__` key as an entry, and never reads a getter or Proxy trap of its input. With
+ * `nullPrototype`, the result has no prototype, so a lookup by any key (`constructor`,
+ * `__proto__`) finds only entries; otherwise it is an ordinary object as `JSON.parse` builds it.
+ */
+export function recordOf<V extends z.ZodType>(
+  value: V,
+  options: { key?: z.ZodType<string>; maxEntries?: number; nullPrototype?: boolean } = {},
+): z.ZodType<Record<string, z.output<V>>, Record<string, z.input<V>>> {
+  const { key: keySchema, maxEntries, nullPrototype = false } = options;
+  return z.unknown().transform((input, ctx) => {
+    const read = plainEntries(input);
+    if (!('entries' in read)) {
+      ctx.addIssue({ code: 'custom', input, path: read.key === undefined ? [] : [read.key], message: read.message });
+      return z.NEVER;
     }
-    return undefined;
-  }
-  const prototype = typeof value === 'object' ? Object.getPrototypeOf(value) : undefined;
-  if (prototype === Object.prototype || prototype === null) {
-    for (const key in value) {
-      const bad = findNonJson((value as Record<string, unknown>)[key], [...path, key], depth + 1);
-      if (bad !== undefined) return bad;
+    if (maxEntries !== undefined && read.entries.length > maxEntries) {
+      ctx.addIssue({ code: 'custom', input, message: `at most ${maxEntries} entries, got ${read.entries.length}` });
+      return z.NEVER;
     }
-    return undefined;
-  }
-  const what = typeof value === 'object' ? `a ${(value as object).constructor?.name ?? 'class instance'}` : typeof value;
-  return { path, message: `${what} is not a JSON value` };
+    const out: Record<string, unknown> = nullPrototype ? (Object.create(null) as Record<string, unknown>) : {};
+    let valid = true;
+    for (const [key, item] of read.entries) {
+      const checkedKey = keySchema?.safeParse(key);
+      if (checkedKey !== undefined && !checkedKey.success) {
+        valid = false;
+        for (const issue of checkedKey.error.issues) ctx.addIssue({ code: 'custom', input: key, path: [key], message: `key: ${issue.message}` });
+      }
+      const checked = value.safeParse(item);
+      if (!checked.success) {
+        valid = false;
+        for (const issue of checked.error.issues) ctx.addIssue({ code: 'custom', input: item, path: [key, ...issue.path], message: issue.message });
+        continue;
+      }
+      setData(out, key, checked.data);
+    }
+    return valid ? (out as Record<string, z.output<V>>) : z.NEVER;
+  }) as unknown as z.ZodType<Record<string, z.output<V>>, Record<string, z.input<V>>>;
 }
 
 /**
+ * Labels as in Kubernetes: string keys to string values. Parsed labels have no prototype, so
+ * looking up any label key, `__proto__` and `constructor` included, finds only labels.
+ */
+export const LabelsSchema = recordOf(z.string().max(Limits.labelLength), {
+  key: z.string().min(1).max(Limits.labelLength),
+  maxEntries: Limits.labelCount,
+  nullPrototype: true,
+});
+
+/**
  * Any JSON value. Checked by one walk rather than a recursive zod union: reports carry free-form
- * status, and this is the hot path of ingestion.
+ * status, and this is the hot path of ingestion. The walk reads no getter and no Proxy trap, and
+ * stops at `maxJsonDepth`.
  */
 export const JsonSchema = z.unknown().superRefine((value, ctx) => {
-  const bad = findNonJson(value, [], 0);
+  const bad = checkJson(value);
   if (bad !== undefined) ctx.addIssue({ code: 'custom', path: bad.path, message: bad.message });
 }) as unknown as z.ZodType<Json>;
+
+/** A JSON object whose keys are data (a `__proto__` key stays an entry). */
+export const JsonObjectSchema = recordOf(JsonSchema);
 
 /**
  * Identifies one object. `namespace` is absent for cluster-scoped objects; `group` is `""` for the
@@ -80,10 +104,17 @@ export const ReportMetadataSchema = z.strictObject({
   generation: z.number().int().nonnegative().optional(),
   deletionTimestamp: z.iso.datetime({ offset: true }).nullable().optional(),
   labels: LabelsSchema.optional(),
-  annotations: z.record(z.string(), z.string()).optional(),
+  annotations: recordOf(z.string(), { nullPrototype: true }).optional(),
 });
 
-/** One status report: what one destination observed of its copy of one object. */
+/** The parts of a report that count toward {@link Limits.reportBytes}. */
+const bodyParts = ['status', 'spec', 'metadata'] as const;
+
+/**
+ * One status report: what one destination observed of its copy of one object. An object without
+ * status (a ConfigMap, a Namespace, many custom resources) reports `status: null`, the same as an
+ * absent `status`.
+ */
 export const StatusReportSchema = z
   .strictObject({
     destination: IdSchema,
@@ -91,23 +122,31 @@ export const StatusReportSchema = z
     seq: z.number().int().nonnegative().max(Number.MAX_SAFE_INTEGER),
     observedAt: z.iso.datetime({ offset: true }),
     metadata: ReportMetadataSchema.optional(),
-    spec: z.record(z.string(), JsonSchema).optional(),
-    status: JsonSchema,
+    spec: JsonObjectSchema.optional(),
+    status: JsonSchema.default(null),
   })
-  .superRefine((report, ctx) => {
-    const size =
-      JSON.stringify(report.status).length +
-      (report.spec === undefined ? 0 : JSON.stringify(report.spec).length) +
-      (report.metadata === undefined ? 0 : JSON.stringify(report.metadata).length);
-    if (size > Limits.reportBytes) {
-      ctx.addIssue({ code: 'custom', path: ['status'], message: `report body is ${size} bytes, above the ${Limits.reportBytes} byte limit` });
-    }
-  });
+  .superRefine(
+    (report, ctx) => {
+      const sizes = bodyParts.map((part) => ({ part, size: report[part] === undefined ? 0 : JSON.stringify(report[part]).length }));
+      const total = sizes.reduce((sum, { size }) => sum + size, 0);
+      if (total <= Limits.reportBytes) return;
+      const biggest = sizes.reduce((a, b) => (b.size > a.size ? b : a));
+      ctx.addIssue({
+        code: 'custom',
+        path: [biggest.part],
+        message: `report body is ${total} bytes, above the ${Limits.reportBytes} byte limit; ${biggest.part} is the largest part (${biggest.size} bytes)`,
+      });
+    },
+    // Only a report whose every field passed is sized: its JSON is then known to be plain data
+    // nested at most maxJsonDepth deep, which serializing can neither overflow the stack on nor
+    // run code from.
+    { when: (payload) => payload.issues.length === 0 },
+  );
 
 /** A place an object is propagated to: an edge cluster, with its labels and the level that owns it. */
 export const DestinationSchema = z.strictObject({
   id: IdSchema,
-  labels: LabelsSchema.default({}),
+  labels: LabelsSchema.prefault({}),
   parent: IdSchema,
 });
 
@@ -125,7 +164,7 @@ export const LevelSchema = z.strictObject({
   id: IdSchema,
   kind: LevelKindSchema,
   parent: IdSchema.optional(),
-  labels: LabelsSchema.default({}),
+  labels: LabelsSchema.prefault({}),
 });
 
 export type ObjectRef = z.infer<typeof ObjectRefSchema>;

@@ -1,7 +1,7 @@
 import type { Registry } from 'prom-client';
 import { z } from 'zod';
 import { ErrorCodes, NotFoundError } from '../errors.js';
-import { parseReports, type Rejection } from '../model/index.js';
+import { batchItems, parseReport, type Rejection, type ReportOutcome, type ValidatedReport } from '../model/index.js';
 import { BindingSchema, type BindingConfig, type BindingInput, type PluginLoader, type SummaryView } from '../pipeline/index.js';
 import type { DestinationStatus, Transport } from '../transport/index.js';
 import type { PluginRunner } from '../ports/plugin-runner.js';
@@ -91,29 +91,46 @@ export class Hierarchy {
 
   /**
    * Routes a batch of reports to the levels that own their destinations, as the edges themselves
-   * would send them. Indexes in the result refer to the given batch.
+   * would send them. Indexes in the result refer to the given batch. Every item gets exactly one
+   * outcome and nothing is thrown for any item: each is validated and copied into plain JSON data
+   * before any is applied, so no item's fate depends on another's. Throws a `ValidationError` only
+   * when `items` itself is not an array.
    */
   ingest(items: readonly unknown[]): IngestResult {
     const total: IngestResult = { accepted: 0, duplicates: 0, outOfOrder: 0, rejected: [] };
-    const byLevel = new Map<string, { items: unknown[]; positions: number[] }>();
-    items.forEach((item, index) => {
-      const destination = typeof item === 'object' && item !== null ? (item as { destination?: unknown }).destination : undefined;
-      const owner = typeof destination === 'string' ? this.topology.destinations.get(destination)?.parent : undefined;
-      if (owner === undefined) {
-        total.rejected.push(unowned(index, item));
-        return;
+    const byLevel = new Map<string, { accepted: ValidatedReport[]; positions: number[]; rejected: Rejection[] }>();
+    const batchOf = (level: string) => {
+      let batch = byLevel.get(level);
+      if (batch === undefined) {
+        batch = { accepted: [], positions: [], rejected: [] };
+        byLevel.set(level, batch);
       }
-      const batch = byLevel.get(owner) ?? { items: [], positions: [] };
-      batch.items.push(item);
-      batch.positions.push(index);
-      byLevel.set(owner, batch);
+      return batch;
+    };
+    batchItems(items).forEach(({ item, issue }, index) => {
+      const outcome: ReportOutcome = issue === undefined ? parseReport(item) : { ok: false, code: ErrorCodes.InvalidReport, issues: [issue], destination: undefined };
+      const destination = outcome.ok ? outcome.report.destination : outcome.destination;
+      const owner = destination === undefined ? undefined : this.topology.destinations.get(destination)?.parent;
+      if (owner === undefined) {
+        total.rejected.push(
+          outcome.ok
+            ? { index, code: ErrorCodes.UnknownDestination, issues: [{ path: 'destination', message: `unknown destination "${destination}"` }] }
+            : { index, code: outcome.code, issues: outcome.issues },
+        );
+      } else if (outcome.ok) {
+        batchOf(owner).accepted.push(outcome.report);
+        batchOf(owner).positions.push(index);
+      } else {
+        // Counted by the level the item was meant for, as if it had arrived there.
+        batchOf(owner).rejected.push({ index, code: outcome.code, issues: outcome.issues });
+      }
     });
     for (const [level, batch] of byLevel) {
-      const result = this.node(level).ingest(batch.items);
+      const result = this.node(level).ingestValidated(batch);
       total.accepted += result.accepted;
       total.duplicates += result.duplicates;
       total.outOfOrder += result.outOfOrder;
-      for (const rejection of result.rejected) total.rejected.push({ ...rejection, index: batch.positions[rejection.index]! });
+      for (const rejection of result.rejected) total.rejected.push(rejection);
     }
     total.rejected.sort((a, b) => a.index - b.index);
     return total;
@@ -177,12 +194,4 @@ export class Hierarchy {
     for (const node of this.nodes.values()) node.stop();
     await this.runner.dispose();
   }
-}
-
-/** Why a report that no level owns is rejected: its validation issues, or else its unknown destination. */
-function unowned(index: number, item: unknown): Rejection {
-  const invalid = parseReports([item]).rejected[0];
-  if (invalid !== undefined) return { ...invalid, index };
-  const destination = (item as { destination: string }).destination;
-  return { index, code: ErrorCodes.UnknownDestination, issues: [{ path: 'destination', message: `unknown destination "${destination}"` }] };
 }

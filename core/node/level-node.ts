@@ -5,7 +5,7 @@ import { toIso } from '../clock/index.js';
 import { EdgesumError, ErrorCodes, NotFoundError, ValidationError, type ErrorCode } from '../errors.js';
 import type { Logger } from '../log/index.js';
 import type { Metrics } from '../metrics/index.js';
-import { parseOrThrow, parseReports, reportKey, type Level, type Rejection } from '../model/index.js';
+import { parseOrThrow, parseReports, reportKey, type BatchResult, type Level, type Rejection, type ValidatedReport } from '../model/index.js';
 import { Backoff, Binding, compileGroupBy, compileSelector, destinationInScope, type BindingConfig, type BindingPartial, type PluginLoader, type RetryPolicy, type SummaryView } from '../pipeline/index.js';
 import type { NodeStore } from '../storage/index.js';
 import { BindingPartialSchema, type DestinationStatus, type PartialMessage, type Transport } from '../transport/index.js';
@@ -179,10 +179,20 @@ export class LevelNode {
   /**
    * Validates and applies a batch of status reports from this level's own destinations. The latest
    * seq per (destination, object) wins; duplicates and stragglers are counted, never applied twice.
+   * Every item gets one outcome; an item that is not a valid report is rejected, never thrown.
    */
   ingest(items: readonly unknown[]): IngestResult {
-    const { accepted, positions, rejected } = parseReports(items);
-    const result: IngestResult = { accepted: 0, duplicates: 0, outOfOrder: 0, rejected };
+    return this.ingestValidated(parseReports(items));
+  }
+
+  /**
+   * Applies a batch that `parseReports` (or the hierarchy routing to this level) already
+   * validated, and counts its rejections. Positions and rejection indexes refer to the caller's
+   * batch.
+   */
+  ingestValidated(batch: BatchResult<ValidatedReport>): IngestResult {
+    const { accepted, positions } = batch;
+    const result: IngestResult = { accepted: 0, duplicates: 0, outOfOrder: 0, rejected: [...batch.rejected] };
     const level = this.id;
     for (const [i, report] of accepted.entries()) {
       if (!this.ownDestinations.has(report.destination)) {
