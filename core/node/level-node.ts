@@ -1,5 +1,5 @@
 import type { z } from 'zod';
-import type { Json } from '../contract.js';
+import type { Json, StatusReport } from '../contract.js';
 import type { Clock } from '../clock/index.js';
 import { toIso } from '../clock/index.js';
 import { EdgesumError, ErrorCodes, NotFoundError, ValidationError, type ErrorCode } from '../errors.js';
@@ -194,6 +194,8 @@ export class LevelNode {
     const { accepted, positions } = batch;
     const result: IngestResult = { accepted: 0, duplicates: 0, outOfOrder: 0, rejected: [...batch.rejected] };
     const level = this.id;
+    const newest = new Map<string, StatusReport>();
+    const applied: { report: StatusReport; previous: StatusReport | undefined }[] = [];
     for (const [i, report] of accepted.entries()) {
       if (!this.ownDestinations.has(report.destination)) {
         result.rejected.push({
@@ -204,13 +206,19 @@ export class LevelNode {
         continue;
       }
       const key = reportKey(report);
-      const previous = this.deps.storage.get(key);
+      const previous = newest.get(key) ?? this.deps.storage.get(key);
       if (previous !== undefined && report.seq <= previous.seq) {
         if (report.seq === previous.seq) result.duplicates++;
         else result.outOfOrder++;
         continue;
       }
-      this.deps.storage.put(report);
+      newest.set(key, report);
+      applied.push({ report, previous });
+    }
+    // One write for the whole batch, before anything is applied: when the caller is told a report
+    // was accepted, it is durable, and a failed write leaves nothing half applied.
+    this.deps.storage.putReports([...newest.values()]);
+    for (const { report, previous } of applied) {
       this.deps.rollouts.observeReport(report);
       for (const binding of this.bindings.values()) if (binding.matches(report)) binding.apply(report, previous);
       result.accepted++;

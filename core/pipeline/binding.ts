@@ -1,6 +1,6 @@
 import type { Json, LevelInfo, StatusReport } from '../contract.js';
 import { asEdgesumError, ErrorCodes, type EdgesumError, type ErrorCode } from '../errors.js';
-import { reportKey } from '../model/index.js';
+import { reportKey, setData } from '../model/index.js';
 import type { Metrics } from '../metrics/index.js';
 import type { CallContext, ReducerHandle } from '../ports/plugin-runner.js';
 import { Backoff, defaultRetry, type RetryPolicy } from './backoff.js';
@@ -229,7 +229,7 @@ export class Binding {
     const groups: Record<string, Json> = {};
     for (const [key, group] of [...this.groups].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) {
       const root = group.tree.root();
-      if (root !== undefined) groups[key] = root;
+      if (root !== undefined) setData(groups, key, root);
     }
     const coverage = this.coverage(unreachableChildren);
     const problem = this.wireProblem(groups, coverage, check);

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import type { Json, StatusReport } from '../contract.js';
 import { ErrorCodes, ValidationError } from '../errors.js';
-import { DurationSchema, FieldPathSchema, IdSchema, JsonSchema, LabelsSchema, readPath, refKey, type Destination, type Workload } from '../model/index.js';
+import { DurationSchema, FieldPathSchema, IdSchema, JsonSchema, LabelsSchema, recordOf, readPath, refKey, type Destination, type Workload } from '../model/index.js';
 import type { PluginInfo } from '../ports/plugin-runner.js';
 import { compileOptionsSchema, UnusableSchemaError, type OptionsSchema } from './options-schema.js';
 
@@ -34,7 +34,7 @@ export const BindingSchema = z.strictObject({
   name: IdSchema,
   /** `builtin:NAME` or a path to a plugin module. */
   reducer: z.string().min(1),
-  options: z.record(z.string(), JsonSchema).default({}),
+  options: recordOf(JsonSchema).default({}),
   selector: SelectorSchema.default({}),
   groupBy: GroupBySchema.optional(),
   /** A destination whose newest report was observed longer ago than this is counted stale. */

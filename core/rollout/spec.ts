@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { FieldPathSchema, IdSchema, JsonSchema, LabelsSchema, parseDuration } from '../model/index.js';
+import { FieldPathSchema, IdSchema, JsonSchema, LabelsSchema, parseDuration, recordOf } from '../model/index.js';
 
 /** A size: a whole number, or a percentage of a total (`"25%"`, rounded up). */
 export const SizeSchema = z.union([z.number().int().nonnegative(), z.string().regex(/^\d+(\.\d+)?%$/, 'must be a whole number or a percentage like "25%"')]);
@@ -20,7 +20,7 @@ export const RolloutGroupSchema = z.strictObject({
 export const LevelPolicySchema = z.strictObject({
   /** `builtin:NAME` or a path to a policy module. */
   policy: z.string().min(1),
-  options: z.record(z.string(), JsonSchema).default({}),
+  options: recordOf(JsonSchema).default({}),
 });
 
 /**

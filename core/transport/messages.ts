@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { ErrorCodes, type ErrorCode } from '../errors.js';
-import { IdSchema, JsonSchema, StatusReportSchema } from '../model/index.js';
+import { IdSchema, JsonSchema, recordOf, StatusReportSchema } from '../model/index.js';
 import { RolloutReportSchema } from '../rollout/messages.js';
 
 const CoverageSchema = z.strictObject({
@@ -21,7 +21,7 @@ const DegradationSchema = z.strictObject({
 
 /** One binding's contribution inside a partial message. */
 export const BindingPartialSchema = z.strictObject({
-  groups: z.record(z.string(), JsonSchema),
+  groups: recordOf(JsonSchema),
   coverage: CoverageSchema,
   degraded: DegradationSchema.nullable(),
 });
