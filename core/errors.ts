@@ -26,6 +26,10 @@ export const ErrorCodes = {
   Unreachable: 'EDGESUM_UNREACHABLE',
   Internal: 'EDGESUM_INTERNAL',
   Usage: 'EDGESUM_USAGE',
+  Unauthenticated: 'EDGESUM_UNAUTHENTICATED',
+  Forbidden: 'EDGESUM_FORBIDDEN',
+  NoRoute: 'EDGESUM_NO_ROUTE',
+  BodyTooLarge: 'EDGESUM_BODY_TOO_LARGE',
 } as const;
 
 /** One of the stable codes in {@link ErrorCodes}. */
@@ -52,6 +56,10 @@ const hints: Record<ErrorCode, string> = {
   EDGESUM_UNREACHABLE: 'The level is disconnected; its last known state is used until it reconnects.',
   EDGESUM_INTERNAL: 'This is a bug in edgesum: run the command again with --debug and report the stack trace it prints.',
   EDGESUM_USAGE: 'Run the command with --help for its flags and the values they take.',
+  EDGESUM_UNAUTHENTICATED: 'Send "Authorization: Bearer TOKEN" with a token the node is configured with.',
+  EDGESUM_FORBIDDEN: "Use a token with the role the route needs (edge tokens post only their own destination's reports).",
+  EDGESUM_NO_ROUTE: 'See GET /openapi.json for the routes a node serves.',
+  EDGESUM_BODY_TOO_LARGE: "Send smaller batches: the node's limits.bodyBytes and limits.batchItems bound a request.",
 };
 
 /** Where in the input a problem is: a dotted/bracketed path, and the item index in a batch. */

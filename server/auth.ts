@@ -2,9 +2,10 @@ import { createHash, timingSafeEqual } from 'node:crypto';
 import { z } from 'zod';
 import { IdSchema } from '../core/model/index.js';
 
-/** What a token may do. */
+/** What a configured token may do. */
 export const RoleSchema = z.enum(['edge', 'level', 'reader', 'admin']);
-export type Role = z.infer<typeof RoleSchema>;
+/** A configured role, or `parent`: the node's own parent calling down with their link token. */
+export type Role = z.infer<typeof RoleSchema> | 'parent';
 
 /**
  * One bearer token of a served node, stored as the SHA-256 of the token, never the token itself.
@@ -64,5 +65,20 @@ export class TokenAuthority {
       if (timingSafeEqual(presented, token.digest) && found === undefined) found = token.principal;
     }
     return found;
+  }
+
+  /**
+   * A matcher for calls from this node's parent. A link between two levels has one token: the
+   * child holds it in its config to post partials up, the parent stores its hash, and the parent
+   * presents it again when it calls down (directives, routed status queries).
+   */
+  withLinkToken(token: string): (header: string | undefined) => Principal | undefined {
+    const digest = createHash('sha256').update(token, 'utf8').digest();
+    const principal: Principal = { name: 'parent', roles: new Set<Role>(['parent']), destination: undefined, level: undefined };
+    return (header) => {
+      const match = /^Bearer ([\x21-\x7e]{1,4096})$/.exec(header ?? '');
+      if (match === null) return undefined;
+      return timingSafeEqual(createHash('sha256').update(match[1]!, 'utf8').digest(), digest) ? principal : undefined;
+    };
   }
 }

@@ -4,7 +4,8 @@ import { parse as parseYaml, YAMLParseError } from 'yaml';
 import { z } from 'zod';
 import { ErrorCodes, ValidationError } from '../core/errors.js';
 import { DurationSchema, IdSchema, TopologySchema, toIssues } from '../core/model/index.js';
-import { BindingSchema, LimitsSchema } from '../core/pipeline/index.js';
+import { BindingsSchema } from '../core/node/index.js';
+import { LimitsSchema } from '../core/pipeline/index.js';
 import { TokenSchema } from './auth.js';
 
 /** Largest config file read, so a wrong path (a device, a huge log) fails fast instead of filling memory. */
@@ -47,7 +48,7 @@ export const ServeConfigSchema = z.strictObject({
   level: IdSchema,
   /** The whole hierarchy's topology, inline or as a path to a YAML/JSON file shared by every node. */
   topology: z.union([z.string().min(1), TopologySchema]),
-  bindings: z.array(BindingSchema).default([]),
+  bindings: BindingsSchema.default([]),
   /** Absent at the center. */
   parent: ParentSchema.optional(),
   listen: z.strictObject({ host: z.string().min(1).default('127.0.0.1'), port: z.number().int().min(0).max(65_535).default(7070) }).default({ host: '127.0.0.1', port: 7070 }),

@@ -17,7 +17,8 @@ export interface HierarchyConfig {
   readonly bindings: readonly BindingInput[];
 }
 
-const BindingsSchema = z.array(BindingSchema).superRefine((bindings, ctx) => {
+/** The summary bindings of a hierarchy: every name once. */
+export const BindingsSchema = z.array(BindingSchema).superRefine((bindings, ctx) => {
   const names = new Set<string>();
   bindings.forEach((binding, i) => {
     if (names.has(binding.name)) ctx.addIssue({ code: 'custom', path: [i, 'name'], message: `duplicate binding name "${binding.name}"` });

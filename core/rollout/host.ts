@@ -293,6 +293,11 @@ export class LevelRollouts {
     return controller;
   }
 
+  /** The ids of the rollouts that reached this level, in the order they did. */
+  ids(): string[] {
+    return [...this.controllers.keys()];
+  }
+
   /** Whether the rollout has reached this level. */
   has(id: string): boolean {
     return this.controllers.has(id);
