@@ -19,9 +19,17 @@ export type Json = null | boolean | number | string | Json[] | { [key: string]: 
 export type JsonObject = { [key: string]: Json };
 
 /**
- * A JSON Schema (draft 2020-12; the subset zod's `fromJSONSchema` understands: types, properties,
- * required, additionalProperties, enum, const, minimum/maximum, minLength/maxLength, pattern, items,
- * anyOf/oneOf). The host validates a binding's options against it before any hook runs.
+ * A JSON Schema (draft 2020-12) the host validates a binding's options against before any hook
+ * runs. It supports `type`, `enum` and `const` of primitives, `anyOf`, `oneOf`, `allOf`, `not: {}`,
+ * `default`, `$ref` only to `#/$defs/<name>` (not recursively), `properties`, `required`,
+ * `additionalProperties`, `propertyNames`, `minProperties`/`maxProperties`, `items` (one schema),
+ * `minItems`/`maxItems`, `uniqueItems`, `minLength`/`maxLength`, `pattern`, `format` (email, uri,
+ * uuid, date-time, date, duration, hostname, ipv4 and ipv6 are checked), `minimum`/`maximum`,
+ * `exclusiveMinimum`/`exclusiveMaximum` and `multipleOf`; it refuses `if`/`then`/`else`,
+ * `patternProperties`, `contains`, tuples (`prefixItems`, an array of `items`), `dependentSchemas`,
+ * `dependentRequired`, `unevaluatedProperties`/`unevaluatedItems` and dynamic references. A
+ * `pattern` uses RE2 syntax, which is ECMAScript's without backreferences, lookaround and `\uXXXX`
+ * (write `\x{XXXX}`), and is matched in time linear in the string.
  */
 export type OptionsSchema = JsonObject;
 

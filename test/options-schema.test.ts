@@ -44,10 +44,19 @@ describe('hostile options schemas', () => {
     expect(outcome(schema, { name: 'a'.repeat(100_000) })).toEqual({ data: { name: 'a'.repeat(100_000) } });
   });
 
-  it('stops a pattern whose work grows faster than the string, with a typed error', () => {
-    const schema = { type: 'object', properties: { name: { type: 'string', pattern: '(?=(a|b)*c)' } } };
+  it('stops a pattern whose program is too big for the string, with a typed error', () => {
+    const schema = { type: 'object', properties: { name: { type: 'string', pattern: '(?:x|[ab]{1000})+c' } } };
     const result = outcome(schema, { name: 'ab'.repeat(50_000) });
-    expect('error' in result && result.error.message).toMatch(/option.*budget of evaluation steps/);
+    expect('error' in result && result.error.message).toMatch(/options of plugin hostile-schema: pattern .* budget of evaluation steps/);
+  });
+
+  it('stops unions that test one string against a pattern exponentially often, with a typed error', { timeout: 10_000 }, () => {
+    const tenOf = (ref: string) => ({ anyOf: Array.from({ length: 10 }, () => ({ $ref: ref })) });
+    const $defs = { p0: { type: 'string', pattern: '^a+$' }, p1: tenOf('#/$defs/p0'), p2: tenOf('#/$defs/p1'), p3: tenOf('#/$defs/p2'), p4: tenOf('#/$defs/p3'), p5: tenOf('#/$defs/p4'), p6: tenOf('#/$defs/p5') };
+    const schema = { $defs, type: 'object', properties: { name: { $ref: '#/$defs/p6' } } };
+    expect(outcome(schema, { name: 'aaa' })).toEqual({ data: { name: 'aaa' } });
+    const result = outcome(schema, { name: `${'a'.repeat(1_000)}!` });
+    expect('error' in result && result.error.message).toMatch(/budget of evaluation steps/);
   });
 
   it.each([
@@ -58,6 +67,8 @@ describe('hostile options schemas', () => {
     ['an external $ref', { $ref: 'https://example.com/schema.json' }, '#/$ref', 'only references'],
     ['a backreference', { type: 'string', pattern: '^(a)\\1$' }, '#/pattern', 'backreference'],
     ['lookbehind', { type: 'object', properties: { x: { type: 'string', pattern: '(?<=a)b' } } }, '#/properties/x/pattern', 'lookbehind'],
+    ['lookahead', { type: 'object', properties: { x: { type: 'string', pattern: '^(?!a)' } } }, '#/properties/x/pattern', 'lookahead'],
+    ['patterns compiling to too many instructions', { type: 'object', properties: { x: { type: 'string', pattern: '[a-z]{1000}'.repeat(60) }, y: { type: 'string', pattern: '[a-z]{1000}'.repeat(60) } } }, '#/properties/y/pattern', 'RE2 instructions'],
     ['an invalid pattern', { type: 'string', pattern: '(' }, '#/pattern', 'not a valid regular expression'],
     ['if/then/else', { if: { type: 'string' }, then: { minLength: 1 } }, '#/if', 'not supported'],
     ['patternProperties', { type: 'object', patternProperties: { '^(a+)+$': {} } }, '#/patternProperties', 'not supported'],

@@ -8,8 +8,8 @@ import { compilePattern, PatternBudgetError, UnsupportedPatternError, type Patte
 /**
  * A plugin's options schema runs in the host, so everything about it is bounded: its size and
  * depth, the options' size and depth, and the work of every `pattern`. What cannot be bounded is
- * refused when the schema is compiled: recursive `$ref`s, patterns with backreferences or
- * lookbehind (see `safe-pattern.ts`), and keywords outside the supported subset.
+ * refused when the schema is compiled: recursive `$ref`s, patterns RE2 cannot evaluate (with
+ * backreferences or lookaround; see `safe-pattern.ts`), and keywords outside the supported subset.
  */
 export const optionsSchemaLimits = {
   /** Largest schema, as JSON text. */
@@ -22,8 +22,16 @@ export const optionsSchemaLimits = {
   optionsBytes: 256 * 1024,
   /** Deepest nesting of the options: the limit the configuration itself puts on free-form JSON. */
   optionsDepth: 64,
-  /** Pattern steps one validation may spend, over every string and pattern. */
-  patternSteps: 5_000_000,
+  /** RE2 instructions the schema's patterns may compile to, together: the memory and load time they take. */
+  patternInstructions: 100_000,
+  /**
+   * Work one validation may spend on patterns, over every string and pattern, in characters tested
+   * times instructions of the pattern (RE2's worst case: one step per instruction per character).
+   * Linear time alone does not bound it: a union tests one string against each branch, and a
+   * `$def` referenced by several branches of nested unions multiplies those tests past any bound
+   * on the schema's or the options' size. About a tenth of a second at RE2's slowest.
+   */
+  patternWork: 20_000_000,
   /** Longest string a `format` is checked on; the format checks are regular expressions too. */
   formatLength: 2_048,
 } as const;
@@ -72,12 +80,12 @@ export interface OptionsSchema {
 /**
  * Compiles a plugin's options schema (draft 2020-12, the subset documented in `core/contract.ts`)
  * into a validator with the same zod checks and messages as zod's own `fromJSONSchema`, except
- * that patterns run on the bounded engine. Throws {@link UnusableSchemaError} for a schema that is
+ * that patterns run on RE2 within a budget. Throws {@link UnusableSchemaError} for a schema that is
  * too big or deep, not JSON, or uses a feature whose cost cannot be bounded.
  */
 export function compileOptionsSchema(schema: unknown): OptionsSchema {
   const root = normalize(schema);
-  const holder: { budget: PatternBudget } = { budget: { remaining: optionsSchemaLimits.patternSteps } };
+  const holder: { budget: PatternBudget } = { budget: { remaining: optionsSchemaLimits.patternWork } };
   const zod = new Converter(root, holder).convert(root, '#');
   return {
     validate(options: unknown): OptionsResult {
@@ -85,7 +93,7 @@ export function compileOptionsSchema(schema: unknown): OptionsSchema {
       if (problem !== undefined) return { success: false, issues: [{ path: problem.path, message: problem.message }] };
       const bytes = JSON.stringify(options).length;
       if (bytes > optionsSchemaLimits.optionsBytes) return { success: false, issues: [{ path: '', message: `${bytes} bytes of JSON, above the ${optionsSchemaLimits.optionsBytes} byte limit` }] };
-      holder.budget = { remaining: optionsSchemaLimits.patternSteps };
+      holder.budget = { remaining: optionsSchemaLimits.patternWork };
       try {
         const result = zod.safeParse(options);
         return result.success ? { success: true, data: result.data as Json } : { success: false, issues: toIssues(result.error) };
@@ -130,6 +138,7 @@ function isPrimitive(value: unknown): value is string | number | boolean | null 
 
 class Converter {
   private nodes = 0;
+  private instructions = 0;
   private readonly refs = new Map<string, z.ZodType>();
   private readonly resolving = new Set<string>();
 
@@ -244,6 +253,10 @@ class Converter {
       } catch (error) {
         if (error instanceof UnsupportedPatternError) throw new UnusableSchemaError(`${at}/pattern`, error.message);
         throw error;
+      }
+      this.instructions += pattern.instructions;
+      if (this.instructions > optionsSchemaLimits.patternInstructions) {
+        throw new UnusableSchemaError(`${at}/pattern`, `the schema's patterns compile to more than ${optionsSchemaLimits.patternInstructions} RE2 instructions`);
       }
       const holder = this.holder;
       result = result.refine((value) => pattern.test(value, holder.budget), { message: `Invalid string: must match pattern /${schema.pattern}/` });

@@ -7,6 +7,7 @@ import { z } from 'zod';
 import type { Json, LevelInfo, ReducerContext, StatusReport } from '../../core/contract.js';
 import { addExact, canonicalExact, maxSummand, roundExact, sumExact } from './exact-sum.js';
 import aggregate, { type AggregateAcc, type AggregateOptions, type AggregateSummary } from './index.js';
+import { fieldNamePattern, groupNamePattern } from './options.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const site: LevelInfo = { id: 'site-1', kind: 'site' };
@@ -210,6 +211,26 @@ describe('aggregate options schema', () => {
 
   it.each(rejected)('rejects %s', (_name, options) => {
     expect(schema.safeParse(options).success).toBe(false);
+  });
+
+  it('excludes exactly __proto__ from names, and group from field names, as the lookahead patterns they replace did', () => {
+    const before = { group: /^(?!__proto__$)[A-Za-z_][A-Za-z0-9_-]{0,63}$/, field: /^(?!__proto__$|group$)[A-Za-z_][A-Za-z0-9_-]{0,63}$/ };
+    const now = { group: new RegExp(groupNamePattern), field: new RegExp(fieldNamePattern) };
+    const char = fc.constantFrom(..."_protguaZ1-. é");
+    const nearWord = fc
+      .tuple(fc.constantFrom('__proto__', 'group'), fc.nat(9), char, fc.constantFrom('keep', 'replace', 'insert', 'delete'))
+      .map(([word, at, c, edit]) => (edit === 'keep' ? word : word.slice(0, at) + (edit === 'delete' ? '' : c) + word.slice(edit === 'insert' ? at : at + 1)));
+    const long = fc.tuple(fc.constantFrom('a', '_', 'g', '__', 'gr'), fc.integer({ min: 0, max: 66 })).map(([head, n]) => head + 'x'.repeat(n));
+    let accepted = 0;
+    fc.assert(
+      fc.property(fc.oneof(nearWord, long, fc.string({ unit: char, maxLength: 12 })), (name) => {
+        if (before.field.test(name)) accepted++;
+        expect(now.group.test(name), name).toBe(before.group.test(name));
+        expect(now.field.test(name), name).toBe(before.field.test(name));
+      }),
+      { seed: 53, numRuns: 20_000 },
+    );
+    expect(accepted).toBeGreaterThan(2_000);
   });
 });
 

@@ -51,14 +51,28 @@ export interface AggregateOptions {
  */
 export const fieldPathPattern = '^[A-Za-z_$][\\w$-]*(\\.[A-Za-z_$][\\w$-]*|\\[\\d+\\]|\\["[^"\\]]+"\\])*$';
 
-/**
- * Column names: identifiers. `__proto__` is excluded because assigning it to a plain object sets
- * the prototype instead of a member; a field may not be called `group`, which rows use already.
- */
-export const groupNamePattern = '^(?!__proto__$)[A-Za-z_][A-Za-z0-9_-]{0,63}$';
+/** A character after the first of a column name (`\w` is ASCII in ECMAScript and RE2 alike). */
+const nameChar = '[\\w-]';
 
-/** See {@link groupNamePattern}; field names additionally exclude `group`. */
-export const fieldNamePattern = '^(?!__proto__$|group$)[A-Za-z_][A-Za-z0-9_-]{0,63}$';
+/**
+ * A name that starts with `_` and is not `__proto__`: shorter or longer, or leaving it at some
+ * character. Spelled without lookahead because the host evaluates patterns with RE2, which has none.
+ */
+const underscoreName =
+  `_(?:${nameChar}{0,7}|${nameChar}{9,63}|[\\dA-Za-z-]${nameChar}{7}|_(?:[\\dA-Za-oq-z_-]${nameChar}{6}|p(?:[\\dA-Za-qs-z_-]${nameChar}{5}|` +
+  `r(?:[\\dA-Za-np-z_-]${nameChar}{4}|o(?:[\\dA-Za-su-z_-]${nameChar}{3}|t(?:[\\dA-Za-np-z_-]${nameChar}{2}|o(?:[\\dA-Za-z-]${nameChar}|_[\\dA-Za-z-])))))))`;
+
+/** A name that starts with `g` and is not `group`, as {@link underscoreName} is not `__proto__`. */
+const gName = `g(?:${nameChar}{0,3}|${nameChar}{5,63}|[\\dA-Za-qs-z_-]${nameChar}{3}|r(?:[\\dA-Za-np-z_-]${nameChar}{2}|o(?:[\\dA-Za-tv-z_-]${nameChar}|u[\\dA-Za-oq-z_-])))`;
+
+/**
+ * Column names: identifiers of at most 64 characters (`[A-Za-z_][A-Za-z0-9_-]{0,63}`) other than
+ * `__proto__`, because assigning it to a plain object sets the prototype instead of a member.
+ */
+export const groupNamePattern = `^(?:[A-Za-z]${nameChar}{0,63}|${underscoreName})$`;
+
+/** See {@link groupNamePattern}; field names also exclude `group`, which rows use already. */
+export const fieldNamePattern = `^(?:[A-Za-fh-z]${nameChar}{0,63}|${gName}|${underscoreName})$`;
 
 const pathSchema: JsonObject = { type: 'string', minLength: 1, maxLength: 512, pattern: fieldPathPattern };
 
