@@ -5,6 +5,7 @@ import { defaultRunner } from '../app/container.js';
 import { EdgesumError, ErrorCodes, ValidationError } from '../core/errors.js';
 import { InlineRunner, PooledRunner, type PluginRunner } from '../sandbox/index.js';
 import { decideCases } from './cases.js';
+import { serveCommand, type ServeFlags } from './serve.js';
 import { decideCommand, type DecideFlags } from './decide.js';
 import { demoCommand, type DemoFlags } from './demo.js';
 import { formatError, processOutput, type ByteSource, type Output } from './io.js';
@@ -104,6 +105,19 @@ export function buildCli(output: Output, state: { exitCode: number }, stdin: Byt
       if (flags.policy === undefined || flags.input === undefined) throw usage('decide: give --policy and --input, or --cases DIR');
       const single = { ...flags, policy: flags.policy, input: flags.input };
       state.exitCode = await withRunner(flags.runner, (runner) => decideCommand(single, { runner, catalog: new FilePluginCatalog(), output, stdin }));
+    });
+  program
+    .command('serve')
+    .description('serve one level node (center, region or site) over HTTP, with durable state, until SIGINT or SIGTERM')
+    .requiredOption('--config <file>', 'the node config, YAML or JSON')
+    .option('--port <n>', 'listen on this port (0 for any free one) instead of the config\'s')
+    .option('--data <dir>', 'keep the SQLite store in this folder instead of the config\'s')
+    .option('--parent-url <url>', "the parent's base URL instead of the config's")
+    .option('--json', 'print the listening line as JSON')
+    .action(async (flags: ServeFlags) => {
+      const port = flags.port === undefined ? undefined : Number(flags.port);
+      if (port !== undefined && !(Number.isInteger(port) && port >= 0 && port <= 65_535 && /^\d+$/.test(flags.port!))) throw usage('serve: --port takes a port number from 0 to 65535');
+      state.exitCode = await serveCommand(flags, { output, ...(port === undefined ? {} : { port }) });
     });
   return program;
 }

@@ -1,0 +1,149 @@
+import { Registry } from 'prom-client';
+import { systemClock, type Clock } from '../core/clock/index.js';
+import { ErrorCodes, ValidationError } from '../core/errors.js';
+import { silentLogger, type Logger } from '../core/log/index.js';
+import { Topology } from '../core/model/index.js';
+import type { LevelNode } from '../core/node/index.js';
+import type { PluginRunner } from '../core/ports/index.js';
+import { MemoryNodeStore, type NodeStore } from '../core/storage/index.js';
+import { InlineRunner, PooledRunner, QuickJsRunner } from '../sandbox/index.js';
+import { buildServer, type ServedNode } from '../server/app.js';
+import { TokenAuthority } from '../server/auth.js';
+import type { LoadedServeConfig } from '../server/config.js';
+import { HttpTransport } from '../server/http-transport.js';
+import { openSqliteStore } from '../sqlite/store.js';
+import { createLevelContainer, createRootContainer, Tokens } from './container.js';
+
+/** What a served node may be given instead of the defaults. */
+export interface ServeOptions {
+  readonly clock?: Clock;
+  readonly logger?: Logger;
+  readonly registry?: Registry;
+}
+
+/** A level node serving over HTTP, with its own store, runner and work loop. */
+export interface ServedLevel {
+  /** The base URL it listens on. */
+  readonly url: string;
+  readonly node: LevelNode;
+  /** Stops the loop, closes the server and releases the runner and the store, in that order. */
+  close(): Promise<void>;
+}
+
+/**
+ * Serves one level node from a validated config: opens its store (SQLite by default), loads its
+ * plugins, resumes from what the store holds, listens, and runs its work loop on the clock: every
+ * `flushInterval` it folds what changed, sends its partial up (a heartbeat at least every five
+ * intervals, with backoff while the parent refuses), lets its rollouts decide and delivers their
+ * directives. Children and edges keep working while the parent is down.
+ */
+export async function serveLevel(config: LoadedServeConfig, options: ServeOptions = {}): Promise<ServedLevel> {
+  const topology = new Topology(config.topology);
+  const level = topology.levels.get(config.level)!;
+  const clock = options.clock ?? systemClock;
+  const registry = options.registry ?? new Registry();
+  const store: NodeStore = config.storage.kind === 'sqlite' ? await openSqliteStore(config.storage.dir) : new MemoryNodeStore();
+  const transport = new HttpTransport({
+    self: level.id,
+    parent: level.parent === undefined || config.parent === undefined ? undefined : { id: level.parent, url: config.parent.url, token: config.parent.token },
+    advertise: config.advertise,
+  });
+  const runner = runnerFor(config.runner, config.limits.plugin);
+  const root = createRootContainer(topology, config.bindings, {
+    clock,
+    logger: options.logger ?? silentLogger,
+    registry,
+    transport,
+    runner,
+    store: () => store,
+    nodeOptions: {
+      heartbeatMs: config.flushInterval * 5,
+      unreachableAfterMs: config.unreachableAfter,
+      forwardRetry: { initialMs: Math.min(500, config.flushInterval), maxMs: 30_000 },
+    },
+  });
+  const node = createLevelContainer(root, level).resolve(Tokens.LevelNode);
+  try {
+    await node.start();
+  } catch (error) {
+    await runner.dispose();
+    store.close();
+    throw error;
+  }
+
+  const served: ServedNode = {
+    id: node.id,
+    kind: node.kind,
+    ingest: async (items) => node.ingest(items),
+    summaries: () => node.summaries(),
+    summary: (name) => node.summary(name),
+    destinationStatus: (destination) => node.destinationStatus(destination),
+    edgeDirective: (destination) => node.rollouts.directiveFor(destination),
+    receivePartial: async (message, link) => {
+      transport.learn(message.from, link);
+      await transport.local.onPartial(message);
+    },
+    receiveDirective: (message) => transport.local.onDirective(message),
+    ready: () => true,
+    rollouts: {
+      start: async (spec) => {
+        if (node.kind !== 'center') throw new ValidationError(ErrorCodes.InvalidRollout, `rollouts start at the center; level ${node.id} is a ${node.kind}`);
+        await node.startRollout(spec);
+        const id = (spec as { id: string }).id;
+        return node.rollouts.status(id);
+      },
+      list: () => node.rollouts.ids().map((id) => ({ id, ...node.rollouts.progress(id) })),
+      status: (id) => node.rollouts.status(id),
+      command: (id, command) => {
+        node.commandRollout(id, command);
+        return node.rollouts.progress(id);
+      },
+    },
+  };
+  const server = buildServer({
+    node: served,
+    auth: new TokenAuthority(config.tokens),
+    registry,
+    limits: { bodyBytes: config.limits.bodyBytes, batchItems: config.limits.batchItems, requestTimeoutMs: config.limits.requestTimeout },
+    parentToken: config.parent?.token,
+  });
+  await server.listen({ host: config.listen.host, port: config.listen.port });
+  const address = server.server.address();
+  const port = typeof address === 'object' && address !== null ? address.port : config.listen.port;
+  const url = `http://${config.listen.host.includes(':') ? `[${config.listen.host}]` : config.listen.host}:${port}`;
+  transport.advertiseAt(url);
+
+  const logger = options.logger ?? silentLogger;
+  let running: Promise<void> | undefined;
+  const step = async () => {
+    try {
+      await node.flush();
+      await node.evaluateRollouts();
+      await node.flush();
+    } catch (error) {
+      logger.error('a work loop step failed; the next one runs on schedule', { level: node.id, error: (error as Error).message });
+    }
+  };
+  const timer = setInterval(() => {
+    running ??= step().finally(() => (running = undefined));
+  }, config.flushInterval);
+  return {
+    url,
+    node,
+    async close() {
+      clearInterval(timer);
+      await running;
+      await server.close();
+      node.stop();
+      await runner.dispose();
+      store.close();
+    },
+  };
+}
+
+function runnerFor(name: 'quickjs' | 'quickjs-pool' | 'inline', limits: LoadedServeConfig['limits']['plugin']): PluginRunner {
+  const options = limits === undefined ? {} : { limits };
+  if (name === 'inline') return new InlineRunner();
+  if (name === 'quickjs-pool') return new PooledRunner(options);
+  return new QuickJsRunner(options);
+}
