@@ -1,4 +1,5 @@
 /** Runs `edgesum serve` as a real process on loopback, for the integration tests of served nodes. */
+import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { mkdtempSync, writeFileSync } from 'node:fs';
@@ -89,7 +90,7 @@ export async function eventually<T>(check: () => Promise<T | undefined>, what: s
     }
     await new Promise((done) => setTimeout(done, 100));
   }
-  throw new Error(`timed out waiting for ${what}${last === undefined ? '' : `: ${String(last)}`}`);
+  assert.fail(`timed out waiting for ${what}${last === undefined ? '' : `: ${String(last)}`}`);
 }
 
 /** A Deployment report of `web` as an edge would post it. */
