@@ -18,6 +18,13 @@ export class Metrics {
   readonly bindingFailures: Gauge<'level' | 'binding' | 'stage'>;
   readonly bindingBackoffSkips: Counter<'level' | 'binding' | 'stage'>;
   readonly auditEntriesDropped: Counter<'level' | 'rollout'>;
+  readonly ingestSeconds: Histogram<'level'>;
+  readonly pluginCallSeconds: Histogram<'level' | 'binding' | 'plugin' | 'hook'>;
+  readonly destinations: Gauge<'level' | 'binding' | 'state'>;
+  readonly partialPending: Gauge<'level'>;
+  readonly directivesSent: Counter<'level'>;
+  readonly directivesPending: Gauge<'level'>;
+  readonly rolloutDecisions: Counter<'level' | 'action'>;
 
   constructor(readonly registry: Registry) {
     const registers = [registry];
@@ -48,5 +55,23 @@ export class Metrics {
       labelNames: ['level', 'rollout'],
       registers,
     });
+    this.ingestSeconds = new Histogram({ name: 'edgesum_ingest_seconds', help: 'Time to validate, store and apply one batch of reports.', labelNames: ['level'], registers, buckets: [0.0005, 0.002, 0.01, 0.05, 0.2, 1, 5] });
+    this.pluginCallSeconds = new Histogram({
+      name: 'edgesum_plugin_call_seconds',
+      help: 'Time of one batch call into a reducer plugin, by plugin and hook.',
+      labelNames: ['level', 'binding', 'plugin', 'hook'],
+      registers,
+      buckets: [0.0005, 0.002, 0.01, 0.05, 0.2, 1, 5],
+    });
+    this.destinations = new Gauge({
+      name: 'edgesum_destinations',
+      help: "Destinations in a binding's scope at or below the level, by state: expected, reporting, stale (newest report older than staleAfter).",
+      labelNames: ['level', 'binding', 'state'],
+      registers,
+    });
+    this.partialPending = new Gauge({ name: 'edgesum_partial_pending', help: 'Whether the level has a partial its parent has not accepted yet (1) or not (0).', labelNames: ['level'], registers });
+    this.directivesSent = new Counter({ name: 'edgesum_directives_sent_total', help: 'Rollout directives child levels accepted.', labelNames: ['level'], registers });
+    this.directivesPending = new Gauge({ name: 'edgesum_directives_pending', help: 'Rollout directives waiting for their child level to accept them.', labelNames: ['level'], registers });
+    this.rolloutDecisions = new Counter({ name: 'edgesum_rollout_decisions_total', help: 'Rollout policy decisions taken, by action (error when the policy failed).', labelNames: ['level', 'action'], registers });
   }
 }

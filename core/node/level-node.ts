@@ -191,6 +191,15 @@ export class LevelNode {
    * batch.
    */
   ingestValidated(batch: BatchResult<ValidatedReport>): IngestResult {
+    const stop = this.deps.metrics.ingestSeconds.startTimer({ level: this.id });
+    try {
+      return this.applyBatch(batch);
+    } finally {
+      stop();
+    }
+  }
+
+  private applyBatch(batch: BatchResult<ValidatedReport>): IngestResult {
     const { accepted, positions } = batch;
     const result: IngestResult = { accepted: 0, duplicates: 0, outOfOrder: 0, rejected: [...batch.rejected] };
     const level = this.id;
@@ -242,6 +251,7 @@ export class LevelNode {
     try {
       for (const binding of this.bindings.values()) await binding.flush();
       await this.forward();
+      this.observeCoverage();
     } finally {
       stop();
     }
@@ -311,7 +321,12 @@ export class LevelNode {
   /** Lets every due rollout controller at this level decide, and delivers its directives. */
   async evaluateRollouts(): Promise<void> {
     await this.deps.rollouts.evaluate((binding, child) => this.bindings.get(binding)?.childSummary(child) ?? Promise.resolve(null));
-    for (const [rollout, dropped] of this.deps.rollouts.drainDropped()) this.deps.metrics.auditEntriesDropped.inc({ level: this.id, rollout }, dropped);
+    const metrics = this.deps.metrics;
+    for (const [rollout, dropped] of this.deps.rollouts.drainDropped()) metrics.auditEntriesDropped.inc({ level: this.id, rollout }, dropped);
+    const activity = this.deps.rollouts.drainActivity();
+    for (const [action, count] of activity.decisions) metrics.rolloutDecisions.inc({ level: this.id, action }, count);
+    if (activity.delivered > 0) metrics.directivesSent.inc({ level: this.id }, activity.delivered);
+    metrics.directivesPending.set({ level: this.id }, activity.pending);
   }
 
   /** Detaches from the transport. */
@@ -376,6 +391,16 @@ export class LevelNode {
       this.forwarding.fail(now);
       this.deps.logger.warn('the parent level did not accept the partial; it is sent again later', { level: this.id, parent, retryAt: toIso(this.forwarding.retryAt ?? now), error: (error as Error).message });
     }
+  }
+
+  /** Sets the coverage gauges of every binding at this level. */
+  private observeCoverage(): void {
+    const unreachable = this.unreachableChildren();
+    for (const [name, binding] of this.bindings) {
+      const coverage = binding.coverage(unreachable);
+      for (const state of ['expected', 'reporting', 'stale'] as const) this.deps.metrics.destinations.set({ level: this.id, binding: name, state }, coverage[state]);
+    }
+    this.deps.metrics.partialPending.set({ level: this.id }, this.deps.level.parent !== undefined && this.forwarding.failures > 0 ? 1 : 0);
   }
 
   /** Children whose link the transport knows is down, or that went quiet for longer than `unreachableAfterMs`. */

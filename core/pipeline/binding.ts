@@ -439,7 +439,13 @@ export class Binding {
    */
   private async count(hook: string, expected: number, run: () => Promise<Json[]>): Promise<Json[]> {
     this.deps.metrics.pluginCalls.inc({ level: this.deps.level.id, binding: this.name, hook });
-    const results: unknown = await run();
+    const stop = this.deps.metrics.pluginCallSeconds.startTimer({ level: this.deps.level.id, binding: this.name, plugin: this.deps.handle.info.name, hook });
+    let results: unknown;
+    try {
+      results = await run();
+    } finally {
+      stop();
+    }
     return checkHookResults(results, expected, { plugin: this.deps.handle.info.name, hook, level: this.deps.level.id, binding: this.name }) as Json[];
   }
 }

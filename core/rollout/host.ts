@@ -60,6 +60,8 @@ export class LevelRollouts {
   private readonly trails = new Map<string, RolloutTrail>();
   /** Numbers audit entries across rollouts, so the level's trail reads oldest first. */
   private recorded = 0;
+  /** Decisions by action, and directives delivered, since the last `drainActivity`. */
+  private readonly activity = { decisions: new Map<string, number>(), delivered: 0 };
   /** Decisions recorded at this level, by rollout. */
   private readonly recordedOf = new Map<string, number>();
   /** Entries dropped since the last `drainDropped`, by rollout. */
@@ -193,6 +195,7 @@ export class LevelRollouts {
         try {
           await this.deps.transport.sendDirective(entry.to, entry.message);
           entry.delivered = true;
+          this.activity.delivered++;
         } catch (error) {
           this.deps.logger.warn('a directive did not reach its child level; it is sent again at the next evaluation', { level: this.deps.level.id, child: entry.to, error: (error as Error).message });
         }
@@ -320,6 +323,14 @@ export class LevelRollouts {
     return this.recorded;
   }
 
+  /** Decisions by action and directives delivered since the last call, and directives still pending: what the node counts in its metrics. */
+  drainActivity(): { decisions: Map<string, number>; delivered: number; pending: number } {
+    const drained = { decisions: new Map(this.activity.decisions), delivered: this.activity.delivered, pending: [...this.outbox.values()].filter((entry) => !entry.delivered).length };
+    this.activity.decisions.clear();
+    this.activity.delivered = 0;
+    return drained;
+  }
+
   /** Audit entries dropped since the last call, by rollout: what the node counts in its metrics. */
   drainDropped(): Map<string, number> {
     const drained = new Map(this.droppedSinceDrain);
@@ -337,6 +348,10 @@ export class LevelRollouts {
     const bytes = JSON.stringify(entry).length;
     trail.entries.push({ entry, bytes, order: this.recorded++ });
     this.recordedOf.set(entry.rollout, (this.recordedOf.get(entry.rollout) ?? 0) + 1);
+    if (store) {
+      const action = entry.error === null ? (entry.decision?.action ?? 'hold') : 'error';
+      this.activity.decisions.set(action, (this.activity.decisions.get(action) ?? 0) + 1);
+    }
     if (store) this.deps.store.appendAudit(entry.rollout, [entry as unknown as Json], retention.maxEntries);
     trail.bytes += bytes;
     let dropped = 0;
