@@ -129,8 +129,9 @@ function readStructured(file: string): unknown {
     throw invalid(file, [{ path: '', message: `cannot be read (${(error as NodeJS.ErrnoException).code ?? 'error'})` }]);
   }
   try {
-    // YAML 1.2 is a superset of JSON, so one parser reads both; aliases are capped against billion-laughs documents.
-    return parseYaml(text, { maxAliasCount: 100, uniqueKeys: true, prettyErrors: false });
+    // YAML 1.2 is a superset of JSON, so one parser reads both; aliases are capped against billion-laughs
+    // documents. Only the error's code and position are used: its message quotes the text.
+    return parseYaml(text, { maxAliasCount: 100, uniqueKeys: true, prettyErrors: true });
   } catch (error) {
     const where = error instanceof YAMLParseError && error.linePos !== undefined ? `line ${error.linePos[0].line}, column ${error.linePos[0].col}` : 'somewhere';
     const code = error instanceof YAMLParseError ? error.code : 'unreadable';

@@ -1,4 +1,6 @@
+import { execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { StatusReport } from '../core/contract.js';
@@ -7,6 +9,7 @@ import { parseReports } from '../core/model/index.js';
 import { latestReports, reduceOnce } from '../core/pipeline/index.js';
 import { checkReducerLaws } from '../core/testing/index.js';
 import { QuickJsRunner } from '../sandbox/index.js';
+import { eventually, startNode } from './support/serve.js';
 
 /** The README's "Writing a reducer" example, as written: `edgesum/plugin` resolves to this package. */
 function readmeReducerSource(): string {
@@ -35,6 +38,32 @@ describe('the README', () => {
       expect(summary).toEqual({ readyRatio: expect.any(Number) });
     } finally {
       await runner.dispose();
+    }
+  });
+});
+
+describe("the README's serving example", () => {
+  it('serves the example node, takes the report it posts with curl and shows it in the summary it reads', async () => {
+    const readme = readFileSync('README.md', 'utf8');
+    const block = /```sh\n([\s\S]*?)```/.exec(readme.slice(readme.indexOf('## Serving a level node')))![1]!;
+    // One command per line that starts a command; the lines after it (continued, or inside its quotes) belong to it.
+    const [serveLine, ...curl] = block.split('\n').reduce<string[]>((commands, line) => {
+      if (/^(npm|curl) /.test(line)) commands.push(line);
+      else if (commands.length > 0) commands[commands.length - 1] += `\n${line}`;
+      return commands;
+    }, []);
+    const config = /--config (\S+)/.exec(serveLine!)![1]!;
+    const node = await startNode(config, '--port', '0', '--data', mkdtempSync(join(tmpdir(), 'edgesum-readme-')));
+    try {
+      const run = (command: string) => execFileSync('bash', ['-c', command.replaceAll('http://127.0.0.1:7070', node.url)], { encoding: 'utf8' });
+      expect(JSON.parse(run(curl[0]!))).toEqual({ accepted: 1, duplicates: 0, outOfOrder: 0, rejected: [] });
+      const summary = await eventually(async () => {
+        const value = JSON.parse(run(curl[1]!)) as { value: { counts: { healthy: number } } };
+        return value.value.counts.healthy === 1 ? value : undefined;
+      }, 'the summary to count the posted report');
+      expect(summary).toMatchObject({ coverage: { expected: 100, reporting: 1 }, degraded: false });
+    } finally {
+      await node.kill('SIGTERM');
     }
   });
 });
