@@ -57,7 +57,8 @@ export {
 export { ManualClock, systemClock, type Clock } from '../core/clock/index.js';
 export { jsonLogger, silentLogger, type Logger } from '../core/log/index.js';
 export { FilePluginCatalog, type PluginCatalog } from '../core/catalog/index.js';
-export { MemoryReportStore, type ReportStore } from '../core/storage/index.js';
+export { MemoryNodeStore, MemoryReportStore, type NodeStore, type ReportStore } from '../core/storage/index.js';
+export { openSqliteStore, SqliteNodeStore } from '../sqlite/store.js';
 export {
   InProcessBus,
   type Transport,
@@ -78,6 +79,12 @@ export {
   type AccUpdate,
 } from '../core/ports/index.js';
 export { QuickJsRunner, InlineRunner, PooledRunner, type QuickJsRunnerOptions, type PooledRunnerOptions } from '../sandbox/index.js';
+
+// A level node served over HTTP.
+export { serveLevel, type ServeOptions, type ServedLevel } from './serve.js';
+export { loadServeConfig, ServeConfigSchema, type LoadedServeConfig, type ServeConfig, type ServeConfigInput } from '../server/config.js';
+export { HttpTransport, type HttpTransportOptions } from '../server/http-transport.js';
+export { hashToken, type Role } from '../server/auth.js';
 
 // The error catalog.
 export * from '../core/errors.js';
