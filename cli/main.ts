@@ -5,7 +5,7 @@ import { defaultRunner } from '../app/container.js';
 import { EdgesumError, ErrorCodes, ValidationError } from '../core/errors.js';
 import { InlineRunner, PooledRunner, type PluginRunner } from '../sandbox/index.js';
 import { decideCases } from './cases.js';
-import { serveCommand, type ServeFlags } from './serve.js';
+import type { ServeFlags } from './serve.js';
 import { decideCommand, type DecideFlags } from './decide.js';
 import { demoCommand, type DemoFlags } from './demo.js';
 import { formatError, processOutput, type ByteSource, type Output } from './io.js';
@@ -117,6 +117,8 @@ export function buildCli(output: Output, state: { exitCode: number }, stdin: Byt
     .action(async (flags: ServeFlags) => {
       const port = flags.port === undefined ? undefined : Number(flags.port);
       if (port !== undefined && !(Number.isInteger(port) && port >= 0 && port <= 65_535 && /^\d+$/.test(flags.port!))) throw usage('serve: --port takes a port number from 0 to 65535');
+      // Loaded on use: the HTTP server and its dependencies would slow every other command's start.
+      const { serveCommand } = await import('./serve.js');
       state.exitCode = await serveCommand(flags, { output, ...(port === undefined ? {} : { port }) });
     });
   return program;
