@@ -1,7 +1,7 @@
 import type { PluginCatalog } from '../core/catalog/index.js';
 import { ErrorCodes, PluginOutputError } from '../core/errors.js';
 import { parseOrThrow } from '../core/model/index.js';
-import { validateOptions } from '../core/pipeline/index.js';
+import { compileOptions } from '../core/pipeline/index.js';
 import { checkDecision, PolicyInputSchema } from '../core/rollout/index.js';
 import type { PluginRunner, PolicyHandle } from '../core/ports/plugin-runner.js';
 import type { Decision, Json, PolicyInput } from '../core/contract.js';
@@ -25,7 +25,7 @@ export async function decideCommand(flags: DecideFlags & { policy: string; input
   const options = flags.options === undefined ? {} : await readJsonOption(flags.options, '--options', deps.stdin);
   const input = parseOrThrow(PolicyInputSchema, await readJsonOption(`@${flags.input}`, '--input', deps.stdin), 'policy input', ErrorCodes.InvalidPolicyInput);
   const handle = await deps.runner.loadPolicy(source);
-  const decision = await decideChecked(handle, input, options, 'decide');
+  const decision = await decideChecked(handle, input, options, 'decide --options');
   if (flags.json) {
     deps.output.out(`${jsonText(decision)}\n`);
     return 0;
@@ -51,7 +51,7 @@ export async function decideCommand(flags: DecideFlags & { policy: string; input
  * @throws ValidationError for invalid options, PluginOutputError for a decision the controller would refuse.
  */
 export async function decideChecked(handle: PolicyHandle, input: PolicyInput, options: Json, where: string): Promise<Decision> {
-  const validOptions = validateOptions(handle.info, options, where);
+  const validOptions = compileOptions(handle.info)(options, { where });
   const [raw] = await handle.decide([input], validOptions, { id: input.level, kind: 'center' });
   const checked = checkDecision(raw, new Map(input.children.map((child) => [child.id, child.state])));
   if ('problem' in checked) {

@@ -3,7 +3,7 @@ import type { PluginCatalog } from '../core/catalog/index.js';
 import type { StatusReport } from '../core/contract.js';
 import { ErrorCodes, ValidationError } from '../core/errors.js';
 import { parseReport, reportKey } from '../core/model/index.js';
-import { reduceOnce, validateOptions } from '../core/pipeline/index.js';
+import { compileOptions, reduceOnce } from '../core/pipeline/index.js';
 import type { PluginRunner } from '../core/ports/plugin-runner.js';
 import { formatRejection, openInput, readJsonLines, readJsonOption, type ByteSource, type Output } from './io.js';
 import { escapeBlock, escapeLine, jsonText, quoted } from './text.js';
@@ -69,7 +69,7 @@ export async function reduceCommand(flags: ReduceFlags, deps: { runner: PluginRu
   const source = deps.catalog.resolve(flags.reducer, 'reduce --reducer');
   const options = flags.options === undefined ? {} : await readJsonOption(flags.options, '--options', deps.stdin);
   const handle = await deps.runner.loadReducer(source, timeMs === undefined ? {} : { timeMs });
-  const validOptions = validateOptions(handle.info, options, 'reduce');
+  const validOptions = compileOptions(handle.info)(options, { where: 'reduce --options' });
 
   const { output } = deps;
   const reports = new LatestReports();

@@ -58,7 +58,7 @@ describe('edgesum reduce', () => {
     expect(code).toBe(2);
     const { error } = JSON.parse(stderr) as { error: { code: string; message: string } };
     expect(error.code).toBe(ErrorCodes.InvalidOptions);
-    expect(error.message).toMatch(/binding "reduce".*option "k"/);
+    expect(error.message).toMatch(/reduce --options: option "k" of plugin top-k/);
   });
 
   it('exits 2 when --options is not JSON', async () => {
