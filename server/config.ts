@@ -60,8 +60,6 @@ export const ServeConfigSchema = z.strictObject({
   flushInterval: DurationSchema.default(1_000),
   /** A child level not heard from for this long counts as unreachable in coverage. */
   unreachableAfter: DurationSchema.default(30_000),
-  /** Audit trail entries kept per rollout at this level, oldest dropped first. */
-  auditRetention: z.number().int().positive().max(1_000_000).default(1_000),
   limits: ServeLimitsSchema.default(ServeLimitsSchema.parse({})),
   runner: z.enum(['quickjs', 'quickjs-pool', 'inline']).default('quickjs'),
 });
