@@ -66,8 +66,8 @@ export interface Script {
 }
 
 /**
- * A new runtime and context with memory, stack and wall-time limits and an interrupt handler that
- * watches the clock and the WebAssembly heap, as the runner's; evaluates `script` when given.
+ * A new runtime and context with stack and wall-time limits and an interrupt handler that watches
+ * the clock and the WebAssembly heap, as the runner's; evaluates `script` when given.
  *
  * @throws PluginThrewError when the script throws while it is evaluated.
  */
@@ -76,7 +76,6 @@ export function bootBare(module: QuickJsModule, limits: PluginLimits, script?: S
   const ceiling = memory.buffer.byteLength + limits.memoryBytes;
   let deadline = performance.now() + limits.timeMs;
   const runtime = module.newRuntime();
-  runtime.setMemoryLimit(limits.memoryBytes);
   runtime.setMaxStackSize(Math.min(limits.stackBytes, maxStackBytes));
   runtime.setInterruptHandler(() => performance.now() > deadline || memory.buffer.byteLength > ceiling);
   const context = runtime.newContext();

@@ -119,24 +119,43 @@ export class PluginSandbox {
     lease.limitGrowth(this.heapCeiling);
     this.breach = undefined;
     if (this.live === undefined) {
+      this.arm(Math.max(this.limits.timeMs, minBootMs));
       const booted = this.boot(lease);
       if ('failure' in booted) return booted;
       this.live = booted;
+      if (this.breach === 'time') return { failure: { breach: 'time', booting: true } };
     }
-    this.deadline = this.env.clock() + this.limits.timeMs;
+    this.arm(this.limits.timeMs);
     return this.invoke(this.live.context, hook, json, envelopeLimit);
+  }
+
+  /** Starts the deadline of the next stretch of guest code. */
+  private arm(budgetMs: number): void {
+    this.deadline = this.env.clock() + budgetMs;
+  }
+
+  /**
+   * Whether the guest ran past its deadline. The interrupt handler only runs between bytecodes, so
+   * one long built-in (an `indexOf` over a huge array-like, a `join` of a huge array) can return
+   * after the deadline without ever being interrupted: its result must not count.
+   */
+  private overran(): boolean {
+    if (this.env.clock() > this.deadline) this.breach ??= 'time';
+    return this.breach === 'time';
   }
 
   /** A new runtime and context with the limits set and the bundle evaluated. */
   private boot(lease: ModuleLease): Live | { readonly failure: SandboxFailure } {
     // Host-side failures propagate to run(), which discards the module along with this runtime.
     const runtime = lease.module.newRuntime();
-    runtime.setMemoryLimit(this.limits.memoryBytes);
+    // No QuickJS memory limit: when it refuses an allocation, all the host learns is the guest's
+    // "out of memory", which a plugin can throw itself. Without it every allocation the heap cannot
+    // hold goes through the growth guard, where the host sees the refusal (see ModuleLease).
     runtime.setMaxStackSize(effectiveStackBytes(this.limits));
     runtime.setInterruptHandler(() => this.shouldInterrupt(lease));
     const context = runtime.newContext();
-    this.deadline = this.env.clock() + Math.max(this.limits.timeMs, minBootMs);
     const result = context.evalCode(this.bundle.code, this.bundle.filename, { type: 'global' });
+    this.overran();
     if (result.error !== undefined) {
       const failure: SandboxFailure = { ...(this.breach === undefined ? {} : { breach: this.breach }), guest: readFailure(context, result.error), booting: true };
       result.error.dispose();
@@ -155,11 +174,13 @@ export class PluginSandbox {
       const call = scope.manage(context.getProp(api, 'call'));
       if (context.typeof(call) !== 'function') return { malformed: 'nothing: the sandbox entry point is missing' };
       const result = context.callFunction(call, api, scope.manage(context.newString(hook)), scope.manage(context.newString(json)));
+      const late = this.overran();
       if (result.error !== undefined) {
         const error = scope.manage(result.error);
         return { failure: { ...(this.breach === undefined ? {} : { breach: this.breach }), guest: readFailure(context, error) } };
       }
       const value = scope.manage(result.value);
+      if (late) return { failure: { breach: 'time' } };
       if (context.typeof(value) !== 'string') return { malformed: `an envelope of type ${context.typeof(value)} instead of a string` };
       // Measure before copying out: the copy itself would cost host memory.
       const length = context.getNumber(scope.manage(context.getProp(value, 'length')));

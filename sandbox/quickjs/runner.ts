@@ -28,12 +28,14 @@ export interface QuickJsRunnerOptions {
  * JSON string in and one out. Results equal the `InlineRunner`'s for the same plugin.
  *
  * Limits are on by default ({@link defaultLimits}); a breach rejects the call with the typed error
- * (code, plugin, hook, level, binding) and the next call gets a fresh runtime:
+ * (code, plugin, hook, level, binding) and the next call gets a fresh runtime. Only the host's own
+ * measurements make a breach: whatever the guest throws (even `InternalError('out of memory')`) is
+ * `EDGESUM_PLUGIN_THREW`.
  * - **time** (`timeMs`, per call): the interrupt handler compares the host clock with a deadline set
- *   right before the call; QuickJS polls it every ~0.3 ms. `EDGESUM_PLUGIN_TIMEOUT`.
- * - **memory** (`memoryBytes`): QuickJS's allocation limit (which counts allocations rather than
- *   bytes), plus a guard on the WebAssembly heap's growth: a call may grow the heap by
- *   `memoryBytes`, and the module never past its baseline plus every loaded plugin's budget.
+ *   right before the call; QuickJS polls it every ~0.3 ms. A call that returns past its deadline
+ *   (one long built-in never reaches the handler) is a breach too. `EDGESUM_PLUGIN_TIMEOUT`.
+ * - **memory** (`memoryBytes`): a guard on the WebAssembly heap's growth: a call may grow the heap
+ *   by `memoryBytes`, and the module never past its baseline plus every loaded plugin's budget.
  *   `EDGESUM_PLUGIN_MEMORY`; the whole module is then discarded, since its memory never shrinks.
  *   A result that cannot even be built within the budget (a 100 MB string under 64 MiB) is a
  *   memory error, not an output error.

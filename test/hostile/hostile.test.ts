@@ -12,6 +12,7 @@ import { callAt, fixture, report } from '../../sandbox/fixtures/reports.js';
 import type { PluginLimits, PluginSource, ReducerHandle } from '../../core/ports/plugin-runner.js';
 import { minBootMs } from '../../sandbox/quickjs/limits.js';
 import { QuickJsRunner } from '../../sandbox/quickjs/runner.js';
+import { newReleaseModule, type QuickJsModule, type QuickJsModuleFactory } from '../../sandbox/quickjs/wasm-host.js';
 
 const limits: PluginLimits = { timeMs: 200, memoryBytes: 32 * 1024 * 1024, stackBytes: 64 * 1024, outputBytes: 1024 * 1024 };
 const call = callAt('site-1');
@@ -149,6 +150,16 @@ describe('hostile plugins in the QuickJS runner', () => {
     expect(error.message).toMatch(/threw while loading: ReferenceError: 'process' is not defined \(at test\/hostile\/plugins\/process-at-load\.ts:3:\d+\)/);
   });
 
+  it.each(['out-of-memory', 'interrupted', 'look-alike'])('reports a plugin that throws QuickJS’s own %s error itself as EDGESUM_PLUGIN_THREW', async (kind) => {
+    const fake = await load('fake-breach');
+    const error = await expectBreach(fake.reduce([[attack(kind)]], call), ErrorCodes.PluginThrew, 'fake-breach');
+    expect(error).toBeInstanceOf(PluginThrewError);
+    expect(error.message).toMatch(/^fake-breach\.add threw at level site-1: (out of memory|interrupted) \(at test\/hostile\/plugins\/fake-breach\.ts:\d+:\d+\)$/);
+    await expect(fake.reduce([[normal, normal]], call)).resolves.toEqual([2]);
+    const counter = await runner.loadReducer(fixture('counter'));
+    await expect(counter.reduce([[normal]], call)).resolves.toEqual([{ reports: 1, ready: 1, destinations: ['edge-1'] }]);
+  });
+
   it('finds no host globals even through Function and indirect eval', async () => {
     const probe = await load('probe-globals');
     await expect(probe.reduce([[attack()]], call)).resolves.toEqual([[]]);
@@ -175,6 +186,46 @@ describe('hostile plugins in the QuickJS runner', () => {
     const first = await run();
     expect(await run()).toEqual(first);
     expect(first.finished[0]).toMatchObject({ now: Date.parse(call.now), iso: '2026-11-24T10:00:00.000Z' });
+  });
+});
+
+describe('one long built-in call in the QuickJS engine', () => {
+  it('is a timeout when it returns past the deadline without ever reaching the interrupt handler', async () => {
+    const runner = new QuickJsRunner({ limits: { ...limits, timeMs: 100 } });
+    try {
+      const join = await runner.loadReducer(hostile('join-huge'));
+      // 2**27 holes take seconds in QuickJS's C loop: never within 100 ms.
+      await expect(join.reduce([[report('edge-evil', { length: 2 ** 27 })]], call)).rejects.toMatchObject({
+        code: ErrorCodes.PluginTimeout,
+        message: 'join-huge.add ran past its 100 ms time limit at level site-1',
+      });
+      await expect(join.reduce([[normal, normal]], call)).resolves.toEqual([2]);
+    } finally {
+      await runner.dispose();
+    }
+  });
+});
+
+describe('a plugin faking a breach', () => {
+  it('keeps the WebAssembly module every plugin of the runner shares', async () => {
+    const modules: QuickJsModule[] = [];
+    const newModule: QuickJsModuleFactory = async () => {
+      const module = await newReleaseModule();
+      modules.push(module);
+      return module;
+    };
+    const runner = new QuickJsRunner({ limits, newModule });
+    try {
+      const fake = await runner.loadReducer(hostile('fake-breach'));
+      const counter = await runner.loadReducer(fixture('counter'));
+      for (const kind of ['out-of-memory', 'interrupted', 'look-alike']) {
+        await expect(fake.reduce([[attack(kind)]], call)).rejects.toMatchObject({ code: ErrorCodes.PluginThrew });
+      }
+      await expect(counter.reduce([[normal]], call)).resolves.toEqual([{ reports: 1, ready: 1, destinations: ['edge-1'] }]);
+      expect(modules).toHaveLength(1);
+    } finally {
+      await runner.dispose();
+    }
   });
 });
 
