@@ -16,10 +16,26 @@ export interface SandboxEnv {
   readonly seed: number;
   /** The heap the whole module may reach: its baseline plus the budgets of every loaded plugin. */
   readonly moduleCeiling: (lease: ModuleLease) => number;
+  /** Told when guest code starts and stops running. */
+  readonly watch?: GuestWatch;
 }
 
-/** The rest of a request; the sandbox adds the seed and the output limit. */
-export type SandboxRequest = Omit<GuestRequest, 'seed' | 'outputBytes'>;
+/**
+ * Follows guest code from outside the VM. The interrupt handler stops guest code only while it
+ * keeps running bytecode; a watchdog on another thread sees how long a call has been in the guest.
+ */
+export interface GuestWatch {
+  /**
+   * Guest code starts and may run for `budgetMs`: the bundle's evaluation when `booting`, else a
+   * hook. A call that boots a runtime enters twice, each with its own budget.
+   */
+  enter(budgetMs: number, booting: boolean): void;
+  /** No guest code runs until the next {@link enter}. */
+  leave(): void;
+}
+
+/** The rest of a request; the sandbox adds the items, the seed and the output limit. */
+export type SandboxRequest = Omit<GuestRequest, 'seed' | 'outputBytes' | 'items'>;
 
 interface Live {
   readonly lease: ModuleLease;
@@ -55,10 +71,11 @@ export class PluginSandbox {
   /**
    * Runs one batch in the guest and returns its parsed result.
    *
+   * @param items - the JSON text of the batch's items, passed into the guest as it is.
    * @param expected - the number of results the batch must produce; `undefined` for `describe`.
    * @throws PluginError subclasses for every plugin failure; PluginLoadError if the runner is gone.
    */
-  async run(hook: GuestHook, request: SandboxRequest, where: ErrorDetails, expected: number | undefined): Promise<unknown> {
+  async run(hook: GuestHook, request: SandboxRequest, items: string, where: ErrorDetails, expected: number | undefined): Promise<unknown> {
     this.assertOpen(where);
     let lease: ModuleLease;
     try {
@@ -69,7 +86,9 @@ export class PluginSandbox {
     this.assertOpen(where);
     if (this.live !== undefined && !this.live.lease.alive) this.live = undefined;
 
-    const json = JSON.stringify({ ...request, seed: this.env.seed, outputBytes: this.limits.outputBytes } satisfies GuestRequest);
+    const head = JSON.stringify({ ...request, seed: this.env.seed, outputBytes: this.limits.outputBytes } satisfies Omit<GuestRequest, 'items'>);
+    // `{"clock":…,"outputBytes":…` + `,"items":[…]}`: the items are never parsed on this side.
+    const json = `${head.slice(0, -1)},"items":${items}}`;
     const envelopeLimit = (expected ?? 1) * (this.limits.outputBytes + 1) + envelopeBytes;
     let outcome: Outcome;
     let refused: boolean;
@@ -118,20 +137,26 @@ export class PluginSandbox {
     this.heapCeiling = Math.max(heapStart, Math.min(heapStart + this.limits.memoryBytes, this.env.moduleCeiling(lease)));
     lease.limitGrowth(this.heapCeiling);
     this.breach = undefined;
-    if (this.live === undefined) {
-      this.arm(Math.max(this.limits.timeMs, minBootMs));
-      const booted = this.boot(lease);
-      if ('failure' in booted) return booted;
-      this.live = booted;
-      if (this.breach === 'time') return { failure: { breach: 'time', booting: true } };
+    try {
+      if (this.live === undefined) {
+        this.arm(Math.max(this.limits.timeMs, minBootMs), true);
+        const booted = this.boot(lease);
+        if ('failure' in booted) return booted;
+        this.live = booted;
+        if (this.breach === 'time') return { failure: { breach: 'time', booting: true } };
+      }
+      this.arm(this.limits.timeMs, false);
+      return this.invoke(this.live.context, hook, json, envelopeLimit);
+    } finally {
+      // Only after the guest's failure was read: reading it can run guest code (a getter, a toJSON).
+      this.env.watch?.leave();
     }
-    this.arm(this.limits.timeMs);
-    return this.invoke(this.live.context, hook, json, envelopeLimit);
   }
 
   /** Starts the deadline of the next stretch of guest code. */
-  private arm(budgetMs: number): void {
+  private arm(budgetMs: number, booting: boolean): void {
     this.deadline = this.env.clock() + budgetMs;
+    this.env.watch?.enter(budgetMs, booting);
   }
 
   /**
