@@ -7,6 +7,11 @@
  * No test races a time limit with work that could finish: a plugin either runs far below its limit
  * (60 s) or runs work that never ends under a short one.
  */
+import { spawnSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Json, StatusReport } from '../../core/contract.js';
 import { ErrorCodes, PluginLoadError, PluginThrewError, PluginTimeoutError, type ErrorCode } from '../../core/errors.js';
@@ -212,6 +217,60 @@ describe('hostile plugins in the QuickJS runner', () => {
     const first = await run();
     expect(await run()).toEqual(first);
     expect(first.finished[0]).toMatchObject({ now: Date.parse(call.now), iso: '2026-11-24T10:00:00.000Z' });
+  });
+});
+
+describe('plugins that read host files while they are bundled', () => {
+  const runner = new QuickJsRunner({ limits });
+  const scratch = mkdtempSync(join(tmpdir(), 'edgesum-hostile-'));
+  afterAll(async () => {
+    await runner.dispose();
+    rmSync(scratch, { recursive: true, force: true });
+  });
+  const secret = 'edgesum-hostile-secret-7f3a';
+  const contract = JSON.stringify(fileURLToPath(new URL('../../core/contract.js', import.meta.url)));
+  mkdirSync(join(scratch, 'outside'));
+  mkdirSync(join(scratch, 'plugin'));
+  writeFileSync(join(scratch, 'outside', 'secret.json'), JSON.stringify({ token: secret }));
+  writeFileSync(join(scratch, 'outside', 'code.ts'), `export const token = ${JSON.stringify(secret)};\n`);
+  symlinkSync('../outside/code.ts', join(scratch, 'plugin', 'link.ts'));
+  symlinkSync('/dev/zero', join(scratch, 'plugin', 'zero.ts'));
+  const fifo = join(scratch, 'plugin', 'fifo.ts');
+  const hasFifo = spawnSync('mkfifo', [fifo]).status === 0;
+
+  /** A plugin in the scratch package whose accumulator carries `value`, after `imports`. */
+  function scratchPlugin(name: string, imports: string, value: string): PluginSource {
+    const entry = join(scratch, 'plugin', `${name}.ts`);
+    writeFileSync(entry, `${imports}\nimport { defineReducer } from ${contract};\nexport default defineReducer({ name: '${name}', version: '1.0.0', init: () => ({ leak: ${value} }), add: (acc) => acc, merge: (a) => a, finish: (a) => a });\n`);
+    return { spec: `./${name}.ts`, entry };
+  }
+
+  /** What the plugin does, its source, the import the error must name, and what the error must never show. */
+  const attacks: [string, () => PluginSource, string, string][] = [
+    ['a text import of /etc/passwd', () => hostile('reads-passwd'), '/etc/passwd', 'root:'],
+    ['a text import of /proc/self/environ', () => hostile('reads-environ'), '/proc/self/environ', 'PATH='],
+    ['a JSON import from outside the package', () => scratchPlugin('outside-json', `import data from '../outside/secret.json';`, 'data.token'), '../outside/secret.json', secret],
+    ['a symbolic link out of the package', () => scratchPlugin('linked', `import { token } from './link.ts';`, 'token'), './link.ts', secret],
+    ['/dev/zero as the entry', () => ({ spec: '/dev/zero', entry: '/dev/zero' }), '/dev/zero', '\0'],
+    ['a symbolic link to /dev/zero as the entry', () => ({ spec: './zero.ts', entry: join(scratch, 'plugin', 'zero.ts') }), join(scratch, 'plugin', 'zero.ts'), '\0'],
+  ];
+  if (hasFifo) attacks.push(['a FIFO as the entry', () => ({ spec: './fifo.ts', entry: fifo }), fifo, '\0']);
+
+  it.each(attacks)('refuses %s with EDGESUM_PLUGIN_LOAD, naming the import and never its contents', async (_what, source, named, content) => {
+    const plugin = source();
+    const rss = process.memoryUsage().rss;
+    const started = performance.now();
+    const error = (await runner.loadReducer(plugin).then(
+      (handle) => expect.unreachable(`loaded ${handle.info.name}`),
+      (e: unknown) => e,
+    )) as PluginLoadError;
+    expect(error).toBeInstanceOf(PluginLoadError);
+    expect(error).toMatchObject({ code: ErrorCodes.PluginLoad, plugin: plugin.spec });
+    expect(error.message).toContain(`cannot import "${named}"`);
+    expect([error.message, ...error.issues.map((issue) => issue.message)].join('\n')).not.toContain(content);
+    expect(performance.now() - started).toBeLessThan(boundMs);
+    expect(process.memoryUsage().rss - rss).toBeLessThan(256 * mib);
+    await expectBystanderWorks(runner);
   });
 });
 
