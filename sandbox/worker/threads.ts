@@ -5,7 +5,7 @@ import type { PluginBundle } from '../bundle.js';
 import { toPluginError } from '../quickjs/failures.js';
 import type { ThreadData, ThreadReply, ThreadRequestBody } from './protocol.js';
 import { GuestCellReader, newGuestCell, type GuestStretch } from './watchdog.js';
-import { fromWireError } from './wire-error.js';
+import { fromWireError, toWireError } from './wire-error.js';
 
 /**
  * What a request resolves to when its thread was terminated for another request's overrun before
@@ -205,7 +205,12 @@ class WorkerThread {
         this.watch(this.options.graceMs);
       }
       this.pending.set(id, { resolve, reject, meta, loading });
-      this.worker.postMessage({ ...body, id });
+      try {
+        this.worker.postMessage({ ...body, id });
+      } catch (error) {
+        // Nothing was sent: a reply will never come.
+        this.settle({ id, ok: false, error: toWireError(error) });
+      }
     });
   }
 
