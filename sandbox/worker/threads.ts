@@ -46,6 +46,7 @@ export class ThreadPool {
     this.lanes = Array.from({ length: workers }, (_, index) => new ThreadLane(index, options));
   }
 
+  /** How many threads calls are dealt to. */
   get size(): number {
     return this.lanes.length;
   }
@@ -72,11 +73,13 @@ export class ThreadPool {
     }
   }
 
+  /** Ends every thread, those being replaced included; later calls fail. */
   async close(): Promise<void> {
     this.closed = true;
     await Promise.all(this.lanes.map((lane) => lane.close()));
   }
 
+  /** @throws PluginLoadError once {@link close} was called. */
   assertOpen(where: ErrorDetails): void {
     if (this.closed) throw new PluginLoadError(ErrorCodes.PluginLoad, `${where.plugin}: the QuickJS runner was disposed`, where);
   }
