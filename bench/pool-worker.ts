@@ -1,23 +1,23 @@
 /**
- * One worker of the pool experiment: its own QuickJsRunner (so its own QuickJS WebAssembly module),
- * fed chunks of report JSON text. Messages are handled one at a time, in order.
+ * One worker of the pool experiment: the QuickJS engine on its own thread (so its own QuickJS
+ * WebAssembly module), fed chunks of report JSON text. Messages are handled one at a time, in order.
  */
 import { parentPort } from 'node:worker_threads';
 import type { Json, StatusReport } from '../core/contract.js';
-import { QuickJsRunner, type ReducerHandle } from '../sandbox/index.js';
+import { InThreadQuickJsRunner, type ReducerHandle } from '../sandbox/index.js';
 import { finishAll, loadHandles } from './baselines.js';
 import type { PoolReply, PoolRequest } from './pool.js';
 import { callContext, reducerNames, type ReducerName } from './workload.js';
 
 const port = parentPort!;
-let runner: QuickJsRunner | undefined;
+let runner: InThreadQuickJsRunner | undefined;
 let handles: Record<ReducerName, ReducerHandle> | undefined;
 let accs: Record<ReducerName, Json[]> = { health: [], 'version-histogram': [] };
 
 async function handle(request: PoolRequest): Promise<PoolReply> {
   switch (request.type) {
     case 'init':
-      runner = new QuickJsRunner({ limits: request.limits });
+      runner = new InThreadQuickJsRunner({ limits: request.limits });
       handles = await loadHandles(runner);
       return { type: 'ready' };
     case 'chunk': {

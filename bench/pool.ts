@@ -1,12 +1,12 @@
 /**
- * The worker-pool experiment: the QuickJsRunner offers no pool, so this one is built here. Each
- * worker thread runs its own QuickJsRunner; the host deals chunks of report JSON text to whichever
- * worker is free, gathers each worker's merged accumulators, and lets one worker merge and finish.
+ * The worker-pool experiment, built before `PooledRunner`: each worker thread runs its own QuickJS
+ * engine; the host deals chunks of report JSON text to whichever worker is free, gathers each
+ * worker's merged accumulators, and lets one worker merge and finish.
  */
 import { Worker } from 'node:worker_threads';
 import type { Json } from '../core/contract.js';
 import { ErrorCodes, PluginThrewError } from '../core/errors.js';
-import type { PluginLimits } from '../sandbox/index.js';
+import { workerModule, type PluginLimits } from '../sandbox/index.js';
 import { reducerNames, type ReducerName, type Summaries } from './workload.js';
 
 /** What the host asks a pool worker. */
@@ -25,7 +25,7 @@ export type PoolReply =
   | { readonly type: 'failed'; readonly message: string };
 
 class PoolWorker {
-  private readonly worker = new Worker(new URL('./pool-worker.mjs', import.meta.url));
+  private readonly worker = new Worker(workerModule(import.meta.url, 'pool-worker'));
   private readonly pending: { resolve: (reply: PoolReply) => void; reject: (error: unknown) => void }[] = [];
   /** Why the worker is gone; a request to a gone worker would wait forever. */
   private gone: unknown;

@@ -1,6 +1,7 @@
 /**
- * `npx tsx bench/profile.ts [--reports N] [--batch N]`: where the time of the QuickJsRunner's
- * batched path goes. Two views, both printed as tables on stdout:
+ * `npx tsx bench/profile.ts [--reports N] [--batch N]`: where the time of the QuickJS engine's
+ * batched path goes (the engine on this thread: `QuickJsRunner` runs the same in a worker thread,
+ * which a profile of this thread would not see). Two views, both printed as tables on stdout:
  *
  * 1. A V8 CPU profile (the inspector's sampler, the same data as `node --cpu-prof`) of the timed
  *    pass alone, self time grouped by what runs: the QuickJS interpreter (WebAssembly; the release
@@ -26,13 +27,13 @@ function group(frame: Profiler.ProfileNode['callFrame']): string | undefined {
   if (frame.functionName.startsWith('wasm-function')) return 'QuickJS interpreter (WebAssembly)';
   if (frame.functionName === '(garbage collector)') return 'host GC';
   if (file.startsWith('emscripten-module')) return 'emscripten glue (UTF-8 copies of strings in and out)';
-  if (/^(plugin-sandbox|runner|wasm-host|failures)\.ts$/.test(file)) return 'runner host code (JSON.stringify of the request, envelope parse, checks)';
+  if (/^(plugin-sandbox|in-thread|wasm-host|failures)\.ts$/.test(file)) return 'runner host code (JSON.stringify of the request, envelope parse, checks)';
   if (frame.url.includes('quickjs-emscripten')) return 'quickjs-emscripten handles and calls';
   return 'other host code (bench loop, promises)';
 }
 
 async function profileRunner(reports: ReturnType<typeof makeReports>, batch: number): Promise<void> {
-  const variant = await runnerBatched(reports, batch, limits);
+  const variant = await runnerBatched(reports, batch, limits, 'in-thread');
   const session = new Session();
   session.connect();
   try {
@@ -51,7 +52,7 @@ async function profileRunner(reports: ReturnType<typeof makeReports>, batch: num
       if (name !== undefined) self.set(name, (self.get(name) ?? 0) + (deltas[index] ?? 0) / 1000);
     });
     const total = [...self.values()].reduce((sum, value) => sum + value, 0);
-    process.stdout.write(`QuickJsRunner, batches of ${batch}: ${reports.length} reports in ${ms.toFixed(0)} ms = ${Math.round(perSecond(reports.length, ms))} reports/s\n`);
+    process.stdout.write(`QuickJS engine, batches of ${batch}: ${reports.length} reports in ${ms.toFixed(0)} ms = ${Math.round(perSecond(reports.length, ms))} reports/s\n`);
     process.stdout.write(`self time by group (CPU profile of the timed pass, ${total.toFixed(0)} ms sampled):\n`);
     for (const [name, value] of [...self.entries()].sort((a, b) => b[1] - a[1])) {
       process.stdout.write(`  ${((100 * value) / total).toFixed(1).padStart(5)}%  ${value.toFixed(0).padStart(6)} ms  ${name}\n`);

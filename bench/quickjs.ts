@@ -1,19 +1,31 @@
 /**
- * The QuickJS variants: the product's QuickJsRunner (batched, and one call per report), and a bare
- * QuickJS runtime with the runner's limits for what the runner port cannot express (JSON text in,
- * the cost of one runtime, the guest's JSON.parse alone).
+ * The QuickJS variants: the product's QuickJsRunner (batched, and one call per report), the same
+ * engine on the calling thread without the worker thread and its watchdog, and a bare QuickJS
+ * runtime with the runner's limits for what the runner port cannot express (JSON text in, the cost
+ * of one runtime, the guest's JSON.parse alone).
  */
 import { Scope, type QuickJSContext, type QuickJSHandle, type QuickJSRuntime } from 'quickjs-emscripten';
 import type { Json, StatusReport } from '../core/contract.js';
 import { ErrorCodes, PluginThrewError } from '../core/errors.js';
-import { QuickJsRunner, maxStackBytes, type PluginLimits, type QuickJsModule, type ReducerHandle } from '../sandbox/index.js';
+import { InThreadQuickJsRunner, QuickJsRunner, maxStackBytes, type PluginLimits, type PluginRunner, type QuickJsModule, type ReducerHandle } from '../sandbox/index.js';
 import { finishAll, loadHandles, reduceThroughPort } from './baselines.js';
 import { plainEntryScript, type PlainInvoke } from './plain-bundle.js';
 import { callContext, chunk, reducerNames, reducerSources, type ReducerName, type Summaries } from './workload.js';
 
-/** A QuickJsRunner with both reducers loaded; `run` is one pass in batches of `batchSize`. */
-export async function runnerBatched(reports: readonly StatusReport[], batchSize: number, limits: PluginLimits) {
-  const runner = new QuickJsRunner({ limits });
+/**
+ * Which runner a row measures: `quickjs` is the product's `QuickJsRunner` (the engine in a worker
+ * thread, with the watchdog); `in-thread` is the engine alone on the calling thread, so the two rows
+ * side by side show what the watchdog costs.
+ */
+export type RunnerKind = 'quickjs' | 'in-thread';
+
+function newRunner(kind: RunnerKind, limits: PluginLimits): PluginRunner {
+  return kind === 'quickjs' ? new QuickJsRunner({ limits }) : new InThreadQuickJsRunner({ limits });
+}
+
+/** A runner with both reducers loaded; `run` is one pass in batches of `batchSize`. */
+export async function runnerBatched(reports: readonly StatusReport[], batchSize: number, limits: PluginLimits, kind: RunnerKind = 'quickjs') {
+  const runner = newRunner(kind, limits);
   const handles = await loadHandles(runner);
   const batches = chunk(reports, batchSize);
   // The first calls boot each plugin's runtime and warm the host's JIT (request encoding, copies):
@@ -26,8 +38,8 @@ export async function runnerBatched(reports: readonly StatusReport[], batchSize:
  * What a host without batching pays: one `update` call per report and reducer, the accumulator
  * crossing the boundary both ways every time.
  */
-export async function runnerPerReport(reports: readonly StatusReport[], limits: PluginLimits) {
-  const runner = new QuickJsRunner({ limits });
+export async function runnerPerReport(reports: readonly StatusReport[], limits: PluginLimits, kind: RunnerKind = 'quickjs') {
+  const runner = newRunner(kind, limits);
   const handles = await loadHandles(runner);
   const initial = await initialAccs(handles);
   await handles.health.update([{ acc: initial.health, remove: [], add: reports.slice(0, 1) }], callContext);
@@ -66,8 +78,8 @@ export interface Script {
 }
 
 /**
- * A new runtime and context with memory, stack and wall-time limits and an interrupt handler that
- * watches the clock and the WebAssembly heap, as the runner's; evaluates `script` when given.
+ * A new runtime and context with stack and wall-time limits and an interrupt handler that watches
+ * the clock and the WebAssembly heap, as the runner's; evaluates `script` when given.
  *
  * @throws PluginThrewError when the script throws while it is evaluated.
  */
@@ -76,7 +88,6 @@ export function bootBare(module: QuickJsModule, limits: PluginLimits, script?: S
   const ceiling = memory.buffer.byteLength + limits.memoryBytes;
   let deadline = performance.now() + limits.timeMs;
   const runtime = module.newRuntime();
-  runtime.setMemoryLimit(limits.memoryBytes);
   runtime.setMaxStackSize(Math.min(limits.stackBytes, maxStackBytes));
   runtime.setInterruptHandler(() => performance.now() > deadline || memory.buffer.byteLength > ceiling);
   const context = runtime.newContext();
@@ -246,8 +257,8 @@ export function measureRuntimes(module: QuickJsModule, limits: PluginLimits, cou
  * The product's own cold path: `loadReducer` on a runner whose module is warm and whose bundle is
  * cached, which boots a runtime, evaluates the bundle and asks the plugin to describe itself.
  */
-export async function runnerLoadMs(limits: PluginLimits, count: number): Promise<number> {
-  const runner = new QuickJsRunner({ limits });
+export async function runnerLoadMs(limits: PluginLimits, count: number, kind: RunnerKind = 'quickjs'): Promise<number> {
+  const runner = newRunner(kind, limits);
   const source = reducerSources().health;
   try {
     await runner.loadReducer(source);

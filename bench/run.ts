@@ -103,8 +103,17 @@ const memoryRuntimes = 120;
 
 const suiteOrder = ['input', 'machine', 'baseline', 'quickjs', 'bound', 'peers', 'cold-start', 'memory'];
 
+function batchLabel(batch: number): string {
+  return batch >= 1000 ? `${batch / 1000}k` : String(batch);
+}
+
 function runnerName(batch: number): string {
-  return `quickjs-batched-${batch >= 1000 ? `${batch / 1000}k` : batch}`;
+  return `quickjs-batched-${batchLabel(batch)}`;
+}
+
+/** The same batches through the engine on this thread: what `QuickJsRunner` costs without its worker thread and watchdog. */
+function inThreadName(batch: number): string {
+  return `quickjs-in-thread-${batchLabel(batch)}`;
 }
 
 function throughput(suite: string, name: string, count: number, ms: number, compare: readonly string[]): Measurement {
@@ -153,20 +162,25 @@ async function measure(plan: Plan): Promise<Outcome[]> {
   assertSameSummaries('native-json', native.result, expected);
   outcomes.push(throughput('baseline', 'native-json', reports.length, native.ms, ['inline']));
 
+  // Each product row right after its in-thread twin, so both see the same load on a shared machine.
   for (const batch of plan.runnerBatches) {
-    const name = runnerName(batch);
-    outcomes.push(
-      ...(await attempt('quickjs', name, async () => {
-        const variant = await runnerBatched(reports, batch, benchLimits);
-        try {
-          const timed = await fastestOf(plan.slowRuns, variant.run);
-          assertSameSummaries(name, timed.result, expected);
-          return [throughput('quickjs', name, reports.length, timed.ms, sandboxCompare)];
-        } finally {
-          await variant.dispose();
-        }
-      })),
-    );
+    for (const [name, kind, compare] of [
+      [inThreadName(batch), 'in-thread', sandboxCompare],
+      [runnerName(batch), 'quickjs', [...sandboxCompare, inThreadName(batch)]],
+    ] as const) {
+      outcomes.push(
+        ...(await attempt('quickjs', name, async () => {
+          const variant = await runnerBatched(reports, batch, benchLimits, kind);
+          try {
+            const timed = await fastestOf(plan.slowRuns, variant.run);
+            assertSameSummaries(name, timed.result, expected);
+            return [throughput('quickjs', name, reports.length, timed.ms, compare)];
+          } finally {
+            await variant.dispose();
+          }
+        })),
+      );
+    }
   }
 
   const control = await twoThreadControl(plan.controlIterations);
@@ -188,18 +202,23 @@ async function measure(plan: Plan): Promise<Outcome[]> {
   );
 
   const subset = reports.slice(0, plan.perReport);
-  outcomes.push(
-    ...(await attempt('quickjs', 'quickjs-per-report', async () => {
-      const variant = await runnerPerReport(subset, benchLimits);
-      try {
-        const timed = await fastestOf(1, variant.run);
-        assertSameSummaries('quickjs-per-report', timed.result, foldDirectly(reducers, subset));
-        return [throughput('quickjs', 'quickjs-per-report', subset.length, timed.ms, [...throughputBaselines, runnerName(plan.sandboxBatch)])];
-      } finally {
-        await variant.dispose();
-      }
-    })),
-  );
+  for (const [name, kind, compare] of [
+    ['quickjs-in-thread-per-report', 'in-thread', [...throughputBaselines, inThreadName(plan.sandboxBatch)]],
+    ['quickjs-per-report', 'quickjs', [...throughputBaselines, runnerName(plan.sandboxBatch), 'quickjs-in-thread-per-report']],
+  ] as const) {
+    outcomes.push(
+      ...(await attempt('quickjs', name, async () => {
+        const variant = await runnerPerReport(subset, benchLimits, kind);
+        try {
+          const timed = await fastestOf(1, variant.run);
+          assertSameSummaries(name, timed.result, foldDirectly(reducers, subset));
+          return [throughput('quickjs', name, subset.length, timed.ms, compare)];
+        } finally {
+          await variant.dispose();
+        }
+      })),
+    );
+  }
 
   const plainBundle = await buildPlainBundle();
   const sources = reducerSources();
@@ -264,7 +283,9 @@ async function measure(plan: Plan): Promise<Outcome[]> {
       // A fresh module, so that the heap growth it shows is the runtimes' alone (WebAssembly memory never shrinks).
       const guest = measureRuntimes(await newReleaseModule(), benchLimits, Math.max(plan.runtimes, memoryRuntimes), { code: guestBundles.health, filename: 'edgesum-plugin.js' });
       const plain = measureRuntimes(module, benchLimits, plan.runtimes, { code: plainBundle, filename: 'bench-peer.js' });
-      const load = await runnerLoadMs(benchLimits, Math.max(5, Math.floor(plan.runtimes / 5)));
+      const loads = Math.max(5, Math.floor(plan.runtimes / 5));
+      const loadInThread = await runnerLoadMs(benchLimits, loads, 'in-thread');
+      const load = await runnerLoadMs(benchLimits, loads);
       progress(`cold start: runtime ${empty.medianMs.toFixed(3)} ms, + guest bundle ${guest.medianMs.toFixed(3)} ms, loadReducer ${load.toFixed(3)} ms`);
       const heap: Outcome = Number.isNaN(guest.heapBytesPerRuntime)
         ? { suite: 'memory', name: 'quickjs-heap-growth-per-runtime', reason: 'the WebAssembly heap grew fewer than twice' }
@@ -273,7 +294,8 @@ async function measure(plan: Plan): Promise<Outcome[]> {
         { suite: 'cold-start', name: 'quickjs-runtime+context', value: empty.medianMs, unit: 'ms' },
         { suite: 'cold-start', name: 'quickjs-runtime+guest-bundle', value: guest.medianMs, unit: 'ms' },
         { suite: 'cold-start', name: 'quickjs-runtime+plain-bundle', value: plain.medianMs, unit: 'ms' },
-        { suite: 'cold-start', name: 'quickjs-runner-loadReducer', value: load, unit: 'ms' },
+        { suite: 'cold-start', name: 'quickjs-in-thread-loadReducer', value: loadInThread, unit: 'ms' },
+        { suite: 'cold-start', name: 'quickjs-runner-loadReducer', value: load, unit: 'ms', compare: ['quickjs-in-thread-loadReducer'] },
         heap,
         { suite: 'memory', name: 'quickjs-memory-used-per-runtime', value: guest.usedBytesPerRuntime, unit: 'bytes' },
       ];

@@ -90,7 +90,8 @@ async function decideAll(handle: PolicyHandle, options: Json): Promise<Json> {
 }
 
 describe.skipIf(builtins.length === 0)('built-in plugins in the sandbox', () => {
-  const quickjs = new QuickJsRunner();
+  // Far above what any built-in does here, so a busy machine cannot turn a test into a timeout.
+  const quickjs = new QuickJsRunner({ limits: { timeMs: 60_000 } });
   const inline = new InlineRunner();
   const all = reports();
   afterAll(() => quickjs.dispose());

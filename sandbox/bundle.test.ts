@@ -1,9 +1,10 @@
-import { mkdtempSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, rmSync, symlinkSync, truncateSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, relative } from 'node:path';
+import { dirname, join, relative } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { ErrorCodes, PluginLoadError } from '../core/errors.js';
-import { BundleCache, bundleFilename, bundlePlugin } from './bundle.js';
+import { BundleCache, bundleFilename, bundlePlugin, maxSourceFileBytes } from './bundle.js';
 import { hashCode } from './describe.js';
 import { fixture } from './fixtures/reports.js';
 
@@ -75,6 +76,62 @@ describe('bundlePlugin', () => {
       code: ErrorCodes.PluginLoad,
       message: expect.stringMatching(/^\.\/gone\.ts: cannot read /),
     });
+  });
+});
+
+describe('bundlePlugin reading host files', () => {
+  /** A plugin package of its own in the scratch folder, from `files` (path → contents). */
+  function pack(name: string, files: Record<string, string>) {
+    const dir = join(scratch, name);
+    for (const [path, text] of Object.entries(files)) {
+      mkdirSync(dirname(join(dir, path)), { recursive: true });
+      writeFileSync(join(dir, path), text);
+    }
+    return { spec: `./${name}`, entry: join(dir, 'index.ts') };
+  }
+  const reducer = (value: string) => `import { defineReducer } from ${contract};\nexport default defineReducer({ name: 'p', version: '1.0.0', init: () => ${value}, add: (a) => a, merge: (a) => a, finish: (a) => a });\n`;
+
+  it('bundles JSON from the plugin’s own package, with or without the json import attribute', async () => {
+    const source = pack('own-json', {
+      'index.ts': `import a from './data/a.json';\nimport b from './data/b.json' with { type: 'json' };\n${reducer('a.n + b.n')}`,
+      'data/a.json': '{"n": 1}',
+      'data/b.json': '{"n": 2}',
+    });
+    await expect(bundlePlugin(source)).resolves.toMatchObject({ entry: source.entry });
+  });
+
+  it.each([
+    [`import x from './data.json' with { type: 'text' };`, `import attributes (type: 'text') are not allowed`],
+    [`import x from './data.json' with { loader: 'base64' };`, `import attributes (loader: 'base64') are not allowed`],
+    [`import x from './notes.md' with { type: 'json' };`, 'notes.md is not a JavaScript, TypeScript or JSON source'],
+    [`import x from './logo.png';`, 'logo.png is not a JavaScript, TypeScript or JSON source'],
+  ])('refuses what would need a loader other than JavaScript, TypeScript or JSON: %s', async (line, why) => {
+    const name = `loader-${line.replace(/\W+/g, '-')}`;
+    const error = await loadError(pack(name, { 'index.ts': `${line}\n${reducer('String(x)')}`, 'data.json': '{"secret": "in-data"}', 'notes.md': '# in-notes', 'logo.png': 'in-png' }));
+    expect(error).toMatchObject({ code: ErrorCodes.PluginLoad, plugin: `./${name}` });
+    expect(error.message).toContain(why);
+    expect(error.message).not.toMatch(/in-(data|notes|png)/);
+  });
+
+  it('refuses a source file above the size limit without reading it', async () => {
+    const source = pack('huge', { 'index.ts': `import big from './big.js';\n${reducer('big')}`, 'big.js': '' });
+    truncateSync(join(scratch, 'huge', 'big.js'), maxSourceFileBytes + 1);
+    const error = await loadError(source);
+    expect(error.message).toContain(`cannot import "./big.js": ${join(scratch, 'huge', 'big.js')} has ${maxSourceFileBytes + 1} bytes, above the ${maxSourceFileBytes} byte limit of one source file`);
+  });
+
+  it.skipIf(spawnSync('mkfifo', ['--version']).error !== undefined)('refuses a package manifest the resolver would read that is not a regular file', async () => {
+    const source = pack('manifest', { 'index.ts': `import evil from 'evil';\n${reducer('evil')}`, 'node_modules/evil/index.js': 'export default 1;\n' });
+    const manifest = join(scratch, 'manifest', 'node_modules', 'evil', 'package.json');
+    expect(spawnSync('mkfifo', [manifest]).status).toBe(0);
+    const error = await loadError(source);
+    expect(error.message).toContain(`cannot import "evil": ${manifest}, which the bundler would read while it resolves the import, is not a regular file`);
+  });
+
+  it('reads no tsconfig.json, not even one that links to /dev/zero', async () => {
+    const source = pack('tsconfig', { 'index.ts': reducer('1') });
+    symlinkSync('/dev/zero', join(scratch, 'tsconfig', 'tsconfig.json'));
+    await expect(bundlePlugin(source)).resolves.toMatchObject({ entry: source.entry });
   });
 });
 

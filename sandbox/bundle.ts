@@ -1,12 +1,12 @@
-import { existsSync } from 'node:fs';
-import { stat } from 'node:fs/promises';
+import { constants, existsSync } from 'node:fs';
+import { open, realpath, stat } from 'node:fs/promises';
 import { builtinModules } from 'node:module';
-import { dirname, join } from 'node:path';
+import { dirname, extname, isAbsolute, join, parse, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { build, type BuildFailure, type Message, type Plugin } from 'esbuild';
+import { build, type BuildFailure, type Loader, type Message, type Plugin } from 'esbuild';
 import { ErrorCodes, PluginLoadError, type Issue } from '../core/errors.js';
 import { hashCode } from './describe.js';
-import { ownContractPlugin } from './module.js';
+import { contractModule, contractSpecifier } from './module.js';
 import type { PluginSource } from '../core/ports/plugin-runner.js';
 
 /** A plugin module bundled with the guest shim into one script for the sandbox. */
@@ -30,16 +30,45 @@ export const bundleFilename = 'edgesum-plugin.js';
 
 const realmModule = 'edgesum:realm';
 
+/** The largest source file a bundle may read, in bytes. */
+export const maxSourceFileBytes = 8 * 1024 * 1024;
+
+/** The most a bundle may read over all its source files, in bytes. */
+export const maxBundleSourceBytes = 32 * 1024 * 1024;
+
+/** What a bundle may be built from, by file extension: JavaScript, TypeScript and JSON sources only. */
+const sourceLoaders: Readonly<Record<string, Loader>> = {
+  '.js': 'js',
+  '.mjs': 'js',
+  '.cjs': 'js',
+  '.jsx': 'jsx',
+  '.ts': 'ts',
+  '.mts': 'ts',
+  '.cts': 'ts',
+  '.tsx': 'tsx',
+  '.json': 'json',
+};
+
 /**
  * Bundles a plugin module (JS or TS, with its npm imports) and the guest shim into one script.
  * Node built-ins cannot be imported: the sandbox has no host access, so that fails here, at build
  * time, with the importing file and line rather than at the first call.
  *
- * @throws PluginLoadError with `file:line:column` of the first problem, and every problem as issues.
+ * Bundling reads host files, so it reads only what a plugin may ship: JavaScript, TypeScript and
+ * JSON sources (no import attribute may choose another loader: a text import of `/etc/passwd` would
+ * put the file into the bundle), regular files only (a FIFO or `/dev/zero` would be read forever),
+ * at most {@link maxSourceFileBytes} each and {@link maxBundleSourceBytes} in all, and only from
+ * the plugin's own package (see {@link allowedRoots}) once every symbolic link is followed. The
+ * `package.json` files esbuild reads on its own while it resolves imports are checked the same way
+ * before it reads them, and it reads no `tsconfig.json`: plugins compile with TypeScript's defaults.
+ *
+ * @throws PluginLoadError with `file:line:column` of the first problem, and every problem as issues;
+ *   a refused import is named, never its contents.
  */
 export async function bundlePlugin(source: PluginSource): Promise<PluginBundle> {
   const guest = guestModule('guest');
   const realm = guestModule('guest-realm');
+  const roots = await allowedRoots(source.entry);
   const outfile = join(dirname(source.entry), bundleFilename);
   // The realm module comes first so it runs before any plugin code (ES module evaluation order).
   const entryCode = [
@@ -63,12 +92,15 @@ export async function bundlePlugin(source: PluginSource): Promise<PluginBundle> 
       sourcesContent: false,
       legalComments: 'none',
       logLevel: 'silent',
-      plugins: [guestRealmPlugin(realm), ownContractPlugin(), noHostModulesPlugin()],
+      // esbuild would read every tsconfig.json and jsconfig.json above each source, and whatever
+      // file one `extends`, outside the checks below: plugins compile with TypeScript's defaults.
+      tsconfigRaw: {},
+      plugins: [guestRealmPlugin(realm), confinedSourcesPlugin(roots)],
     });
     const code = result.outputFiles.find((file) => file.path.endsWith('.js'))?.text;
     const sourceMap = result.outputFiles.find((file) => file.path.endsWith('.map'))?.text;
     if (code === undefined || sourceMap === undefined) {
-      throw new PluginLoadError(ErrorCodes.PluginLoad, `${source.spec}: bundling ${source.entry} produced no script`);
+      throw new PluginLoadError(ErrorCodes.PluginLoad, `${source.spec}: bundling ${source.entry} produced no script`, { plugin: source.spec });
     }
     return { entry: source.entry, code, sourceMap, sourceRoot: dirname(outfile), filename: bundleFilename, hash: hashCode(code) };
   } catch (error) {
@@ -91,7 +123,7 @@ export class BundleCache {
     try {
       mtimeMs = (await stat(source.entry)).mtimeMs;
     } catch (error) {
-      throw new PluginLoadError(ErrorCodes.PluginLoad, `${source.spec}: cannot read ${source.entry}: ${(error as Error).message}`, { cause: error });
+      throw new PluginLoadError(ErrorCodes.PluginLoad, `${source.spec}: cannot read ${source.entry}: ${(error as Error).message}`, { plugin: source.spec, cause: error });
     }
     const cached = this.bundles.get(source.entry);
     if (cached !== undefined && cached.mtimeMs === mtimeMs) return cached.bundle;
@@ -126,37 +158,232 @@ function guestRealmPlugin(realmFile: string): Plugin {
 }
 
 /**
- * Rejects imports of Node built-ins with a message that says why. A bare name that an installed npm
- * package provides (a browser polyfill such as `events`) still resolves to that package.
+ * The directories (and single files) a plugin's bundle may read from, with every symbolic link
+ * resolved: the plugin's directory; the package it sits in (the nearest directory upward with a
+ * `package.json`), `node_modules` included; the `node_modules` folders Node would search from the
+ * plugin's directory; and of the edgesum installation, the plugin contract, the built-in plugins
+ * (which share code with each other) and the guest shim bundled with every plugin.
  */
-function noHostModulesPlugin(): Plugin {
+async function allowedRoots(entry: string): Promise<string[]> {
+  const dir = dirname(resolve(entry));
+  const candidates = [dir, ...installationRoots()];
+  for (let at = dir; ; at = dirname(at)) {
+    candidates.push(join(at, 'node_modules'));
+    if (existsSync(join(at, 'package.json')) && !candidates.includes(at)) candidates.push(at);
+    if (dirname(at) === at) break;
+  }
+  const roots = await Promise.all(candidates.map((path) => realpath(path).catch(() => undefined)));
+  return [...new Set(roots.filter((root): root is string => root !== undefined))];
+}
+
+function installationRoots(): string[] {
+  const install = fileURLToPath(new URL('../', import.meta.url));
+  return [join(install, 'core', 'contract.ts'), join(install, 'core', 'contract.js'), join(install, 'plugins'), join(install, 'sandbox', 'quickjs'), join(install, 'sandbox', 'guest')];
+}
+
+function within(path: string, roots: readonly string[]): boolean {
+  return roots.some((root) => {
+    const rest = relative(root, path);
+    return rest === '' || (!rest.startsWith('..') && !isAbsolute(rest));
+  });
+}
+
+/**
+ * Resolves every import with esbuild's own rules, then lets through only what {@link bundlePlugin}
+ * may read, and reads it itself (esbuild never opens a plugin file). Node built-ins are refused
+ * with a message that says why; a bare name that an installed npm package provides (a browser
+ * polyfill such as `events`) still resolves to that package.
+ */
+function confinedSourcesPlugin(roots: readonly string[]): Plugin {
   const names = builtinModules.filter((name) => !name.startsWith('_')).map((name) => name.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&'));
-  const filter = new RegExp(`^(node:.*|(${names.join('|')})(/.*)?)$`);
-  // Marks the nested resolve that asks whether an npm package provides the name.
+  const builtin = new RegExp(`^(node:.*|(${names.join('|')})(/.*)?)$`);
+  // Marks the nested resolve that asks esbuild where an import leads.
   const probe = Symbol('probe');
-  const why = (path: string) => `cannot import "${path}": plugins run in a sandbox without host access (no Node built-ins, file system, network or timers)`;
+  const noHost = (path: string) => `cannot import "${path}": plugins run in a sandbox without host access (no Node built-ins, file system, network or timers)`;
+  const refuse = (path: string, why: string) => ({ errors: [{ text: `cannot import "${path}": ${why}` }] });
   return {
-    name: 'edgesum-no-host-modules',
+    name: 'edgesum-confined-sources',
     setup(build) {
-      build.onResolve({ filter }, async (args) => {
+      let bytesRead = 0;
+      const manifests = new ManifestCheck();
+      build.onResolve({ filter: /.*/ }, async (args) => {
         if (args.pluginData === probe) return undefined;
-        if (args.path.startsWith('node:')) return { errors: [{ text: why(args.path) }] };
-        const resolved = await build.resolve(args.path, { kind: args.kind, resolveDir: args.resolveDir, importer: args.importer, pluginData: probe });
-        return resolved.errors.length > 0 ? { errors: [{ text: why(args.path) }] } : { path: resolved.path, namespace: resolved.namespace };
+        if (args.path.startsWith('node:')) return { errors: [{ text: noHost(args.path) }] };
+        const attributes = Object.entries(args.with);
+        const jsonOnly = attributes.length === 1 && attributes[0]![0] === 'type' && attributes[0]![1] === 'json';
+        if (attributes.length > 0 && !jsonOnly) return refuse(args.path, `import attributes (${attributes.map(([key, value]) => `${key}: '${value}'`).join(', ')}) are not allowed: a plugin imports JavaScript, TypeScript and JSON only`);
+        // `edgesum/plugin` is the contract of the edgesum that runs the plugin, wherever the plugin lives.
+        const specifier = args.path === contractSpecifier ? contractModule() : args.path;
+        const manifest = await manifests.before(specifier, args.resolveDir);
+        if (manifest !== undefined) return refuse(args.path, manifest);
+        const resolved = await build.resolve(specifier, { kind: args.kind, resolveDir: args.resolveDir, importer: args.importer, pluginData: probe, with: args.with });
+        if (resolved.errors.length > 0) return builtin.test(args.path) ? { errors: [{ text: noHost(args.path) }] } : { errors: resolved.errors };
+        if (resolved.external || resolved.namespace !== 'file') return { path: resolved.path, namespace: resolved.namespace, external: resolved.external };
+        let real: string;
+        try {
+          real = await realpath(resolved.path);
+        } catch {
+          return refuse(args.path, 'the file cannot be found');
+        }
+        if (!within(real, roots)) return refuse(args.path, `${real} is outside the plugin's package`);
+        const found = await stat(real);
+        if (!found.isFile()) return refuse(args.path, `${real} is not a regular file`);
+        const loader = sourceLoaders[extname(real).toLowerCase()];
+        if (loader === undefined) return refuse(args.path, `${parse(real).base} is not a JavaScript, TypeScript or JSON source`);
+        if (jsonOnly && loader !== 'json') return refuse(args.path, `${parse(real).base} is not JSON`);
+        if (found.size > maxSourceFileBytes) return refuse(args.path, `${real} has ${found.size} bytes, above the ${maxSourceFileBytes} byte limit of one source file`);
+        return { path: real, pluginData: { loader } };
+      });
+      build.onLoad({ filter: /.*/, namespace: 'file' }, async (args) => {
+        const loader = (args.pluginData as { loader?: Loader } | undefined)?.loader;
+        // Every file path comes from onResolve above; one that did not is not read.
+        if (loader === undefined) return { errors: [{ text: `cannot read "${args.path}": it was not resolved as a plugin source` }] };
+        const contents = await readSource(args.path, Math.min(maxSourceFileBytes, maxBundleSourceBytes - bytesRead));
+        if (typeof contents === 'string') return { errors: [{ text: `cannot read "${args.path}": ${contents}` }] };
+        bytesRead += contents.byteLength;
+        return { contents, loader, resolveDir: dirname(args.path) };
       });
     },
   };
 }
 
+/**
+ * Checks the `package.json` files esbuild's resolver will read on its own while it resolves an
+ * import (it reads the one of every directory it looks into, and of each directory above), before
+ * it looks: each must be absent or a regular file of at most {@link maxSourceFileBytes}. Reading
+ * one that is a FIFO or `/dev/zero` would never end. The directories are those on the way to a
+ * relative or absolute import, and for a package name, the package's directory in every
+ * `node_modules` Node would search and the directories its `exports`, `main` and `module` lead to.
+ */
+class ManifestCheck {
+  /** The problem with a directory's `package.json`, or undefined, by directory. */
+  private readonly checked = new Map<string, Promise<string | undefined>>();
+
+  /** The first problem on the way to `specifier` imported from `resolveDir`, or undefined. */
+  async before(specifier: string, resolveDir: string): Promise<string | undefined> {
+    const problem = await this.upFrom(resolveDir);
+    if (problem !== undefined || specifier.startsWith('#') || resolveDir === '') return problem;
+    if (specifier.startsWith('.') || isAbsolute(specifier)) return this.upFrom(resolve(resolveDir, specifier));
+    const parts = specifier.split('/');
+    const name = parts.slice(0, specifier.startsWith('@') ? 2 : 1).join('/');
+    const subpath = parts.slice(specifier.startsWith('@') ? 2 : 1).join('/');
+    for (let at = resolve(resolveDir); ; at = dirname(at)) {
+      const root = join(at, 'node_modules', name);
+      const problem = await this.upFrom(join(root, subpath));
+      // Like Node, the resolver stops at the first `node_modules` that holds the package.
+      if (problem !== undefined || existsSync(root)) return problem ?? (await this.targetsOf(root));
+      if (dirname(at) === at) return undefined;
+    }
+  }
+
+  /** The first problem in `dir` or any directory above it. */
+  private async upFrom(dir: string): Promise<string | undefined> {
+    for (let at = dir; ; at = dirname(at)) {
+      const problem = await this.at(at);
+      if (problem !== undefined || dirname(at) === at) return problem;
+    }
+  }
+
+  /** The first problem on the way from a package's directory to what its manifest points at. */
+  private async targetsOf(root: string): Promise<string | undefined> {
+    const text = await readSource(join(root, 'package.json'), maxSourceFileBytes);
+    if (typeof text === 'string') return undefined;
+    let manifest: unknown;
+    try {
+      manifest = JSON.parse(new TextDecoder().decode(text));
+    } catch {
+      return undefined;
+    }
+    for (const target of manifestTargets(manifest)) {
+      const problem = await this.upFrom(join(root, dirname(target.replace(/\*.*$/, 'x'))));
+      if (problem !== undefined) return problem;
+    }
+    return undefined;
+  }
+
+  private at(dir: string): Promise<string | undefined> {
+    let problem = this.checked.get(dir);
+    if (problem === undefined) {
+      problem = checkManifest(join(dir, 'package.json'));
+      this.checked.set(dir, problem);
+    }
+    return problem;
+  }
+}
+
+async function checkManifest(file: string): Promise<string | undefined> {
+  let found;
+  try {
+    found = await stat(file);
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    // Absent (or under something that is not a directory): esbuild finds nothing to read either.
+    if (code === 'ENOENT' || code === 'ENOTDIR') return undefined;
+    return `${file} cannot be examined (${code ?? 'error'})`;
+  }
+  if (!found.isFile()) return `${file}, which the bundler would read while it resolves the import, is not a regular file`;
+  if (found.size > maxSourceFileBytes) return `${file} has ${found.size} bytes, above the ${maxSourceFileBytes} byte limit of one file`;
+  return undefined;
+}
+
+/** Every relative path a package manifest's `exports`, `main` and `module` name. */
+function manifestTargets(manifest: unknown): string[] {
+  const targets: string[] = [];
+  const collect = (value: unknown): void => {
+    if (typeof value === 'string') {
+      if (value.startsWith('./')) targets.push(value);
+    } else if (typeof value === 'object' && value !== null) {
+      for (const nested of Object.values(value)) collect(nested);
+    }
+  };
+  if (typeof manifest === 'object' && manifest !== null) {
+    const { exports, main, module } = manifest as Record<string, unknown>;
+    collect(exports);
+    for (const entry of [main, module]) if (typeof entry === 'string') targets.push(entry.startsWith('./') ? entry : `./${entry}`);
+  }
+  return targets;
+}
+
+/**
+ * Reads a regular file of at most `limit` bytes, or says why not. Opened without blocking and
+ * checked through the open descriptor, so a file swapped for a FIFO or a device after it was
+ * resolved is refused rather than read forever.
+ */
+async function readSource(path: string, limit: number): Promise<Uint8Array | string> {
+  let file;
+  try {
+    file = await open(path, constants.O_RDONLY | constants.O_NONBLOCK | constants.O_NOFOLLOW);
+  } catch (error) {
+    return `the file cannot be opened (${(error as NodeJS.ErrnoException).code ?? 'error'})`;
+  }
+  try {
+    const found = await file.stat();
+    if (!found.isFile()) return 'it is not a regular file';
+    if (found.size > limit) return `the plugin's sources would pass ${limit === maxSourceFileBytes ? `the ${maxSourceFileBytes} byte limit of one file` : `the ${maxBundleSourceBytes} byte limit of a bundle`}`;
+    // One byte more than allowed tells a file that grew since it was measured.
+    const buffer = new Uint8Array(found.size + 1);
+    let length = 0;
+    for (;;) {
+      const { bytesRead } = await file.read(buffer, length, buffer.length - length, length);
+      if (bytesRead === 0) break;
+      length += bytesRead;
+      if (length === buffer.length) return 'it changed while it was read';
+    }
+    return buffer.subarray(0, length);
+  } finally {
+    await file.close();
+  }
+}
+
 function toLoadError(source: PluginSource, error: unknown): PluginLoadError {
   const messages: Message[] = isBuildFailure(error) ? error.errors : [];
   if (messages.length === 0) {
-    return new PluginLoadError(ErrorCodes.PluginLoad, `${source.spec}: cannot bundle ${source.entry}: ${(error as Error).message}`, { cause: error });
+    return new PluginLoadError(ErrorCodes.PluginLoad, `${source.spec}: cannot bundle ${source.entry}: ${(error as Error).message}`, { plugin: source.spec, cause: error });
   }
   const issues: Issue[] = messages.map((message) => ({ path: where(message), message: message.text }));
   const first = issues[0]!;
   const more = issues.length > 1 ? ` (and ${issues.length - 1} more)` : '';
-  return new PluginLoadError(ErrorCodes.PluginLoad, `${source.spec}: ${first.path ? `${first.path}: ` : ''}${first.message}${more}`, { issues, cause: error });
+  return new PluginLoadError(ErrorCodes.PluginLoad, `${source.spec}: ${first.path ? `${first.path}: ` : ''}${first.message}${more}`, { plugin: source.spec, issues, cause: error });
 }
 
 function where(message: Message): string {

@@ -50,6 +50,9 @@ export async function importPluginModule(entry: string, spec: string = entry): P
   }
 }
 
+/** How a plugin imports the plugin contract. */
+export const contractSpecifier = 'edgesum/plugin';
+
 /** This installation's plugin contract module: `.ts` in a checkout, `.js` once compiled. */
 export function contractModule(): string {
   const ts = fileURLToPath(new URL('../core/contract.ts', import.meta.url));

@@ -172,11 +172,13 @@ console.log(JSON.stringify({ versions: summaries['versions']?.value, laws: check
     expect(JSON.parse(result.stdout)).toEqual({ versions: { total: 1, versions: { ConfigMap: 1 } }, laws: 0, diff: 1, code: ErrorCodes.UnknownPlugin, bound: 'function' });
   });
 
-  it('runs the installed edgesum reduce on a fixture through the sandbox', () => {
-    const result = run(dir, join(dir, 'node_modules', '.bin', 'edgesum'), 'reduce', '--reducer', 'builtin:version-histogram', '--options', '{"field":"ref.kind"}', '--reports', 'reports.jsonl', '--json');
-    expect(result.stderr).toBe('');
-    expect(result.status).toBe(0);
-    expect(JSON.parse(result.stdout)).toMatchObject({ total: 61 });
+  it('runs the installed edgesum reduce on a fixture through the sandbox, on one worker thread or a pool', () => {
+    for (const runner of ['quickjs', 'quickjs-pool', 'inline']) {
+      const result = run(dir, join(dir, 'node_modules', '.bin', 'edgesum'), 'reduce', '--reducer', 'builtin:version-histogram', '--options', '{"field":"ref.kind"}', '--reports', 'reports.jsonl', '--runner', runner, '--json');
+      expect(result.stderr).toBe('');
+      expect(result.status).toBe(0);
+      expect(JSON.parse(result.stdout)).toMatchObject({ total: 61 });
+    }
   });
 
   it('stops a looping reducer at its time limit from the installed binary, exit 1 with the timeout code', () => {

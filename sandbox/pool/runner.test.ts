@@ -1,4 +1,3 @@
-import { existsSync, readdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import { FilePluginCatalog } from '../../core/catalog/index.js';
@@ -6,12 +5,16 @@ import type { Json, PolicyInput, StatusReport } from '../../core/contract.js';
 import { EdgesumError, ErrorCodes, PluginLoadError, PluginOutputError, PluginThrewError, PluginTimeoutError, ValidationError } from '../../core/errors.js';
 import { fleetReports, fleetTopology } from '../../core/sim/fleet.js';
 import type { AccUpdate, CallContext, PluginRunner, PluginSource } from '../../core/ports/plugin-runner.js';
+import { threadCount, threadCountSettled } from '../fixtures/threads.js';
 import { QuickJsRunner } from '../quickjs/runner.js';
-import { balancedSlices, PooledRunner } from './runner.js';
+import { balancedSlices } from '../worker/runner.js';
+import { PooledRunner } from './runner.js';
 
 const catalog = new FilePluginCatalog();
 const loop: PluginSource = { spec: 'test/fixtures/plugins/loop.js', entry: fileURLToPath(new URL('../../test/fixtures/plugins/loop.js', import.meta.url)) };
 const call: CallContext = { options: {}, binding: 'web-health', level: { id: 'region-1', kind: 'region' }, now: '2026-11-24T10:00:00Z' };
+// Far above what any call here does, so a busy machine cannot turn a test into a timeout.
+const limits = { timeMs: 60_000 };
 
 // ~5k reports in groups of uneven size (5 to 154), so the split has something to balance.
 const reports = fleetReports(fleetTopology({ regions: 3, sitesPerRegion: 4, destinations: 2_500 }), { seed: 11, now: Date.parse(call.now) });
@@ -39,14 +42,9 @@ async function everyHook(runner: PluginRunner, spec: string, batch: readonly (re
   return { reduced, updated, merged, finished: await handle.finish(merged, call) };
 }
 
-/** OS threads of this process, where the platform shows them: each worker thread adds its own. */
-function threadCount(): number | undefined {
-  return existsSync('/proc/self/task') ? readdirSync('/proc/self/task').length : undefined;
-}
-
 describe('PooledRunner', () => {
-  const pool = new PooledRunner({ workers: 2 });
-  const quickjs = new QuickJsRunner();
+  const pool = new PooledRunner({ workers: 2, limits });
+  const quickjs = new QuickJsRunner({ limits });
   afterAll(async () => {
     await pool.dispose();
     await quickjs.dispose();
@@ -69,17 +67,17 @@ describe('PooledRunner', () => {
   it('applies the output limit to the concatenated result of a split call, as to one call', async () => {
     const whole = JSON.stringify(await (await quickjs.loadReducer(catalog.resolve('builtin:version-histogram'))).reduce(groups, call));
     // Each worker's half fits; the whole does not.
-    const limits = { outputBytes: Math.floor(whole.length * 0.75) };
+    const output = { outputBytes: Math.floor(whole.length * 0.75) };
     const errors = await Promise.all(
-      [pool, quickjs].map(async (runner) => (await runner.loadReducer(catalog.resolve('builtin:version-histogram'), limits)).reduce(groups, call).catch((e: unknown) => e)),
+      [pool, quickjs].map(async (runner) => (await runner.loadReducer(catalog.resolve('builtin:version-histogram'), output)).reduce(groups, call).catch((e: unknown) => e)),
     );
     expect(errors[0]).toBeInstanceOf(PluginOutputError);
     expect(fieldsOf(errors[0])).toEqual(fieldsOf(errors[1]));
-    expect((errors[0] as Error).message).toBe(`version-histogram.add returned ${whole.length} bytes, above the ${limits.outputBytes} byte output limit`);
+    expect((errors[0] as Error).message).toBe(`version-histogram.add returned ${whole.length} bytes, above the ${output.outputBytes} byte output limit`);
   });
 
   it('rebuilds a worker’s timeout as PluginTimeoutError with QuickJsRunner’s code, message and fields, split or not', async () => {
-    const [pooled, single] = await Promise.all([pool.loadReducer(loop, { timeMs: 200 }), quickjs.loadReducer(loop, { timeMs: 200 })]);
+    const [pooled, single] = await Promise.all([pool.loadReducer(loop, { timeMs: 1_000 }), quickjs.loadReducer(loop, { timeMs: 1_000 })]);
     const expected = fieldsOf(await single.reduce(groups, call).catch((e: unknown) => e));
     expect(expected).toMatchObject({ code: ErrorCodes.PluginTimeout, plugin: 'loop', hook: 'add', level: 'region-1', binding: 'web-health' });
     for (const batch of [groups, small]) {
@@ -89,7 +87,7 @@ describe('PooledRunner', () => {
     }
   });
 
-  it('rebuilds a worker’s load-time ValidationError with its issues', async () => {
+  it('rejects limits that would switch a QuickJS limit off with QuickJsRunner’s ValidationError and issues', async () => {
     const error = await pool.loadReducer(catalog.resolve('builtin:health'), { stackBytes: -1 }).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(ValidationError);
     expect(fieldsOf(error)).toEqual(fieldsOf(await quickjs.loadReducer(catalog.resolve('builtin:health'), { stackBytes: -1 }).catch((e: unknown) => e)));
@@ -116,7 +114,7 @@ describe('PooledRunner', () => {
 
 describe('PooledRunner workers', () => {
   it('rejects the call of a worker that died with a typed error naming the pool, and replaces the worker on the next call', async () => {
-    const pool = new PooledRunner({ workers: 1, workerEntry: new URL('./fixtures/crashing-worker.mjs', import.meta.url) });
+    const pool = new PooledRunner({ workers: 1, limits, workerEntry: new URL('../worker/fixtures/crashing-worker.mjs', import.meta.url) });
     try {
       const handle = await pool.loadReducer(catalog.resolve('builtin:health'));
       const error = await handle.reduce(small, { ...call, binding: 'crash-worker' }).catch((e: unknown) => e);
@@ -133,11 +131,12 @@ describe('PooledRunner workers', () => {
 
   it('leaves no worker thread running after dispose, and is unusable afterwards', async () => {
     const before = threadCount();
-    const pool = new PooledRunner({ workers: 2 });
+    const pool = new PooledRunner({ workers: 2, limits });
     const handle = await pool.loadReducer(catalog.resolve('builtin:health'));
     if (before !== undefined) expect(threadCount()).toBeGreaterThanOrEqual(before + 2);
     await expect(pool.dispose()).resolves.toBeUndefined();
-    if (before !== undefined) expect(threadCount()).toBeLessThanOrEqual(before);
+    const after = await threadCountSettled(before);
+    if (before !== undefined && after !== undefined) expect(after).toBeLessThanOrEqual(before);
     await expect(handle.reduce(groups, call)).rejects.toBeInstanceOf(PluginLoadError);
     await expect(handle.finish([null], call)).rejects.toMatchObject({ code: ErrorCodes.PluginLoad });
     await expect(pool.loadReducer(catalog.resolve('builtin:health'))).rejects.toBeInstanceOf(PluginLoadError);

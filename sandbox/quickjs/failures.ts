@@ -21,7 +21,11 @@ export type HostBreach = 'time' | 'memory';
 
 /** What failed inside the sandbox, before it becomes a typed error. */
 export interface SandboxFailure {
-  /** Set when the host's interrupt handler or heap watch stopped the call. */
+  /**
+   * Set when the host measured a breach: its deadline passed, its interrupt handler stopped the call,
+   * or the heap grew past the budget. Only this decides a time or memory error: whatever the guest
+   * reports is the guest's word, and a plugin can throw `InternalError('out of memory')` itself.
+   */
   readonly breach?: HostBreach;
   /** What the guest reported, or the dump of an exception that escaped the shim. */
   readonly guest?: Pick<GuestFailure, 'kind' | 'name' | 'message' | 'stack'> & Partial<GuestFailure>;
@@ -53,13 +57,13 @@ export function toPluginError(failure: SandboxFailure, where: ErrorDetails, limi
   const guest = failure.guest;
   const details: ErrorDetails = { ...where, ...(guest?.index === undefined ? {} : { index: guest.index }), ...(guest === undefined ? {} : { cause: guest }) };
 
-  if (failure.breach === 'time' || (guest !== undefined && isInterrupt(guest))) {
+  if (failure.breach === 'time') {
     const message = failure.booting
       ? `${subject} took longer than ${Math.max(limits.timeMs, minBootMs)} ms to start its module${at}`
       : `${subject} ran past its ${limits.timeMs} ms time limit${at}`;
     return new PluginTimeoutError(ErrorCodes.PluginTimeout, message, details);
   }
-  if (failure.breach === 'memory' || (guest !== undefined && isOutOfMemory(guest))) {
+  if (failure.breach === 'memory') {
     const heap = failure.heapBytes === undefined ? '' : ` (the sandbox heap reached ${failure.heapBytes} bytes)`;
     return new PluginMemoryError(ErrorCodes.PluginMemory, `${subject} ran past its ${limits.memoryBytes} byte memory limit${at}${heap}`, details);
   }
@@ -90,15 +94,6 @@ export function toPluginError(failure: SandboxFailure, where: ErrorDetails, limi
 /** An output problem the host found in what the guest handed back. */
 export function malformedOutput(where: ErrorDetails, problem: string): PluginOutputError {
   return new PluginOutputError(ErrorCodes.PluginOutput, `${where.plugin}.${where.hook} returned ${problem}`, where);
-}
-
-// QuickJS raises an uncatchable InternalError "interrupted" when the interrupt handler says stop.
-function isInterrupt(guest: { name: string; message: string }): boolean {
-  return guest.name === 'InternalError' && guest.message === 'interrupted';
-}
-
-function isOutOfMemory(guest: { name: string; message: string }): boolean {
-  return guest.name === 'InternalError' && /out of memory/i.test(guest.message);
 }
 
 // Bellard's QuickJS says InternalError "stack overflow"; quickjs-ng says RangeError like V8.

@@ -1,3 +1,4 @@
+import { ErrorCodes, ValidationError } from '../../core/errors.js';
 import type { PluginLimits } from '../../core/ports/plugin-runner.js';
 
 /**
@@ -17,4 +18,22 @@ export const minBootMs = 2_000;
 /** The stack QuickJS actually gets for `limits`. */
 export function effectiveStackBytes(limits: Pick<PluginLimits, 'stackBytes'>): number {
   return Math.min(limits.stackBytes, maxStackBytes);
+}
+
+/**
+ * Returns `limits` if every one is a positive number.
+ *
+ * @throws ValidationError naming the first limit that is not.
+ */
+export function checkLimits(limits: PluginLimits): PluginLimits {
+  for (const key of ['timeMs', 'memoryBytes', 'stackBytes', 'outputBytes'] as const) {
+    const value = limits[key];
+    // Zero or negative would switch QuickJS's own limits off rather than make them strict.
+    if (typeof value !== 'number' || !Number.isFinite(value) || value <= 0) {
+      throw new ValidationError(ErrorCodes.InvalidConfig, `plugin limit ${key} must be a positive number, got ${String(value)}`, {
+        issues: [{ path: key, message: 'must be a positive number' }],
+      });
+    }
+  }
+  return limits;
 }

@@ -1,5 +1,5 @@
 /**
- * Measures the QuickJS builds the runner can use, through the runner itself, and prints a Markdown
+ * Measures the QuickJS builds the runner can use, through its engine (`InThreadQuickJsRunner`), and prints a Markdown
  * table for `bench/README.md` (section "QuickJS build"). Run: `npx tsx sandbox/quickjs/measure-builds.ts`.
  * Sync builds only: the runner never suspends a guest call.
  */
@@ -8,7 +8,7 @@ import { newQuickJSWASMModuleFromVariant, RELEASE_SYNC, type QuickJSSyncVariant 
 import type { StatusReport } from '../../core/contract.js';
 import { callAt, fixture, report } from '../fixtures/reports.js';
 import { InlineRunner } from '../inline.js';
-import { QuickJsRunner } from './runner.js';
+import { InThreadQuickJsRunner } from './in-thread.js';
 import type { QuickJsModuleFactory } from './wasm-host.js';
 
 const builds: readonly (readonly [string, QuickJSSyncVariant])[] = [
@@ -39,7 +39,7 @@ async function measure(variant: QuickJSSyncVariant): Promise<Record<string, numb
     report(`edge-${i}`, { replicas: 3, readyReplicas: i % 7 === 0 ? 1 : 3, conditions: [{ type: 'Available', status: i % 7 === 0 ? 'False' : 'True', reason: `R${i % 3}` }] }),
   );
 
-  const runner = new QuickJsRunner({ newModule, limits: { timeMs: 10_000 } });
+  const runner = new InThreadQuickJsRunner({ newModule, limits: { timeMs: 10_000 } });
   const counter = await runner.loadReducer(fixture('ready-count'));
   // Warm the WebAssembly JIT before timing steady-state numbers.
   for (let i = 0; i < 20; i++) await counter.reduce([reports.slice(0, 50)], call);
@@ -50,7 +50,7 @@ async function measure(variant: QuickJSSyncVariant): Promise<Record<string, numb
   const merge = await timed(60, async () => counter.merge([await counter.reduce(Array.from({ length: 100 }, (_, i) => reports.slice(i * 10, i * 10 + 10)), call)], call));
   await runner.dispose();
 
-  const limited = new QuickJsRunner({ newModule, limits: { timeMs: 100 } });
+  const limited = new InThreadQuickJsRunner({ newModule, limits: { timeMs: 100 } });
   const spin = await limited.loadReducer({ spec: 'spin', entry: new URL('../../test/hostile/plugins/spin.ts', import.meta.url).pathname });
   const timeout = await timed(3, () => spin.reduce([[report('edge', { attack: true })]], call).catch(() => undefined));
   await limited.dispose();

@@ -16,10 +16,26 @@ export interface SandboxEnv {
   readonly seed: number;
   /** The heap the whole module may reach: its baseline plus the budgets of every loaded plugin. */
   readonly moduleCeiling: (lease: ModuleLease) => number;
+  /** Told when guest code starts and stops running. */
+  readonly watch?: GuestWatch;
 }
 
-/** The rest of a request; the sandbox adds the seed and the output limit. */
-export type SandboxRequest = Omit<GuestRequest, 'seed' | 'outputBytes'>;
+/**
+ * Follows guest code from outside the VM. The interrupt handler stops guest code only while it
+ * keeps running bytecode; a watchdog on another thread sees how long a call has been in the guest.
+ */
+export interface GuestWatch {
+  /**
+   * Guest code starts and may run for `budgetMs`: the bundle's evaluation when `booting`, else a
+   * hook. A call that boots a runtime enters twice, each with its own budget.
+   */
+  enter(budgetMs: number, booting: boolean): void;
+  /** No guest code runs until the next {@link enter}. */
+  leave(): void;
+}
+
+/** The rest of a request; the sandbox adds the items, the seed and the output limit. */
+export type SandboxRequest = Omit<GuestRequest, 'seed' | 'outputBytes' | 'items'>;
 
 interface Live {
   readonly lease: ModuleLease;
@@ -55,10 +71,11 @@ export class PluginSandbox {
   /**
    * Runs one batch in the guest and returns its parsed result.
    *
+   * @param items - the JSON text of the batch's items, passed into the guest as it is.
    * @param expected - the number of results the batch must produce; `undefined` for `describe`.
    * @throws PluginError subclasses for every plugin failure; PluginLoadError if the runner is gone.
    */
-  async run(hook: GuestHook, request: SandboxRequest, where: ErrorDetails, expected: number | undefined): Promise<unknown> {
+  async run(hook: GuestHook, request: SandboxRequest, items: string, where: ErrorDetails, expected: number | undefined): Promise<unknown> {
     this.assertOpen(where);
     let lease: ModuleLease;
     try {
@@ -69,7 +86,9 @@ export class PluginSandbox {
     this.assertOpen(where);
     if (this.live !== undefined && !this.live.lease.alive) this.live = undefined;
 
-    const json = JSON.stringify({ ...request, seed: this.env.seed, outputBytes: this.limits.outputBytes } satisfies GuestRequest);
+    const head = JSON.stringify({ ...request, seed: this.env.seed, outputBytes: this.limits.outputBytes } satisfies Omit<GuestRequest, 'items'>);
+    // `{"clock":…,"outputBytes":…` + `,"items":[…]}`: the items are never parsed on this side.
+    const json = `${head.slice(0, -1)},"items":${items}}`;
     const envelopeLimit = (expected ?? 1) * (this.limits.outputBytes + 1) + envelopeBytes;
     let outcome: Outcome;
     let refused: boolean;
@@ -118,25 +137,50 @@ export class PluginSandbox {
     this.heapCeiling = Math.max(heapStart, Math.min(heapStart + this.limits.memoryBytes, this.env.moduleCeiling(lease)));
     lease.limitGrowth(this.heapCeiling);
     this.breach = undefined;
-    if (this.live === undefined) {
-      const booted = this.boot(lease);
-      if ('failure' in booted) return booted;
-      this.live = booted;
+    try {
+      if (this.live === undefined) {
+        this.arm(Math.max(this.limits.timeMs, minBootMs), true);
+        const booted = this.boot(lease);
+        if ('failure' in booted) return booted;
+        this.live = booted;
+        if (this.breach === 'time') return { failure: { breach: 'time', booting: true } };
+      }
+      this.arm(this.limits.timeMs, false);
+      return this.invoke(this.live.context, hook, json, envelopeLimit);
+    } finally {
+      // Only after the guest's failure was read: reading it can run guest code (a getter, a toJSON).
+      this.env.watch?.leave();
     }
-    this.deadline = this.env.clock() + this.limits.timeMs;
-    return this.invoke(this.live.context, hook, json, envelopeLimit);
+  }
+
+  /** Starts the deadline of the next stretch of guest code. */
+  private arm(budgetMs: number, booting: boolean): void {
+    this.deadline = this.env.clock() + budgetMs;
+    this.env.watch?.enter(budgetMs, booting);
+  }
+
+  /**
+   * Whether the guest ran past its deadline. The interrupt handler only runs between bytecodes, so
+   * one long built-in (an `indexOf` over a huge array-like, a `join` of a huge array) can return
+   * after the deadline without ever being interrupted: its result must not count.
+   */
+  private overran(): boolean {
+    if (this.env.clock() > this.deadline) this.breach ??= 'time';
+    return this.breach === 'time';
   }
 
   /** A new runtime and context with the limits set and the bundle evaluated. */
   private boot(lease: ModuleLease): Live | { readonly failure: SandboxFailure } {
     // Host-side failures propagate to run(), which discards the module along with this runtime.
     const runtime = lease.module.newRuntime();
-    runtime.setMemoryLimit(this.limits.memoryBytes);
+    // No QuickJS memory limit: when it refuses an allocation, all the host learns is the guest's
+    // "out of memory", which a plugin can throw itself. Without it every allocation the heap cannot
+    // hold goes through the growth guard, where the host sees the refusal (see ModuleLease).
     runtime.setMaxStackSize(effectiveStackBytes(this.limits));
     runtime.setInterruptHandler(() => this.shouldInterrupt(lease));
     const context = runtime.newContext();
-    this.deadline = this.env.clock() + Math.max(this.limits.timeMs, minBootMs);
     const result = context.evalCode(this.bundle.code, this.bundle.filename, { type: 'global' });
+    this.overran();
     if (result.error !== undefined) {
       const failure: SandboxFailure = { ...(this.breach === undefined ? {} : { breach: this.breach }), guest: readFailure(context, result.error), booting: true };
       result.error.dispose();
@@ -155,11 +199,13 @@ export class PluginSandbox {
       const call = scope.manage(context.getProp(api, 'call'));
       if (context.typeof(call) !== 'function') return { malformed: 'nothing: the sandbox entry point is missing' };
       const result = context.callFunction(call, api, scope.manage(context.newString(hook)), scope.manage(context.newString(json)));
+      const late = this.overran();
       if (result.error !== undefined) {
         const error = scope.manage(result.error);
         return { failure: { ...(this.breach === undefined ? {} : { breach: this.breach }), guest: readFailure(context, error) } };
       }
       const value = scope.manage(result.value);
+      if (late) return { failure: { breach: 'time' } };
       if (context.typeof(value) !== 'string') return { malformed: `an envelope of type ${context.typeof(value)} instead of a string` };
       // Measure before copying out: the copy itself would cost host memory.
       const length = context.getNumber(scope.manage(context.getProp(value, 'length')));

@@ -49,3 +49,6 @@ export interface GuestFailure {
 
 /** What the guest returns from every call. */
 export type GuestResponse = { readonly ok: true; readonly value: unknown } | { readonly ok: false; readonly error: GuestFailure };
+
+/** The reducer hooks: each runs one batch of groups, updates, groups of accumulators or accumulators. */
+export type ReducerHook = Exclude<GuestHook, 'describe' | 'decide'>;

@@ -5,9 +5,12 @@ import { LeakCheckedModule } from '../fixtures/leak-checked-module.js';
 import { callAt, fixture, report } from '../fixtures/reports.js';
 import { InlineRunner } from '../inline.js';
 import type { PluginRunner } from '../../core/ports/plugin-runner.js';
+import { InThreadQuickJsRunner } from './in-thread.js';
 import { QuickJsRunner } from './runner.js';
 
 const call = callAt('site-1', { label: 'east' });
+// Far above any call's work, so a busy machine cannot turn a test into a timeout.
+const limits = { timeMs: 60_000 };
 const reports = [report('edge-3', { readyReplicas: 3 }), report('edge-1', { readyReplicas: 1 }), report('edge-2', { readyReplicas: 3 })];
 
 /** Runs `body` against both runners and returns both results, or both errors as `{ code, message }`. */
@@ -28,7 +31,7 @@ async function both<T>(runners: readonly PluginRunner[], body: (runner: PluginRu
 }
 
 describe('QuickJsRunner', () => {
-  const quickjs = new QuickJsRunner();
+  const quickjs = new QuickJsRunner({ limits });
   const inline = new InlineRunner();
   afterAll(() => quickjs.dispose());
 
@@ -147,7 +150,7 @@ describe('QuickJsRunner', () => {
     });
     const [later] = await handle.finish([null], { ...call, now: '2027-01-01T00:00:00Z' });
     expect(later).toMatchObject({ now: Date.parse('2027-01-01T00:00:00Z'), random: (first as { random: number[] }).random });
-    const other = new QuickJsRunner({ seed: 7 });
+    const other = new QuickJsRunner({ seed: 7, limits });
     const [reseeded] = await (await other.loadReducer(fixture('probe'))).finish([null], call);
     expect((reseeded as { random: number[] }).random).not.toEqual((first as { random: number[] }).random);
     await other.dispose();
@@ -173,7 +176,7 @@ describe('QuickJsRunner', () => {
   });
 
   it('is unusable after dispose', async () => {
-    const runner = new QuickJsRunner();
+    const runner = new QuickJsRunner({ limits });
     const handle = await runner.loadReducer(fixture('counter'));
     await runner.dispose();
     await expect(handle.reduce([reports], call)).rejects.toMatchObject({ code: ErrorCodes.PluginLoad });
@@ -181,10 +184,10 @@ describe('QuickJsRunner', () => {
   });
 });
 
-describe('QuickJsRunner resource discipline', () => {
+describe('QuickJS engine resource discipline', () => {
   const modules: LeakCheckedModule[] = [];
   // The debug build is ~50x slower and its heap several times larger: wide limits.
-  const runner = new QuickJsRunner({ limits: { timeMs: 20_000, memoryBytes: 512 * 1024 * 1024 }, newModule: LeakCheckedModule.factory(modules) });
+  const runner = new InThreadQuickJsRunner({ limits: { timeMs: 60_000, memoryBytes: 512 * 1024 * 1024 }, newModule: LeakCheckedModule.factory(modules) });
 
   it('leaves no runtime, handle or allocation behind after calls, failures and dispose', async () => {
     const counter = await runner.loadReducer(fixture('counter'));

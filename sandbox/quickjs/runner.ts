@@ -1,200 +1,26 @@
-import type { Decision, Json, LevelInfo, PolicyInput, StatusReport } from '../../core/contract.js';
-import { ErrorCodes, PluginLoadError, PluginOutputError, PluginThrewError, ValidationError, type ErrorDetails } from '../../core/errors.js';
-import { BundleCache } from '../bundle.js';
-import { toPluginInfo } from '../describe.js';
-import { defaultLimits, type AccUpdate, type CallContext, type PluginInfo, type PluginLimits, type PluginRunner, type PluginSource, type PolicyHandle, type ReducerHandle } from '../../core/ports/plugin-runner.js';
-import { PluginSandbox, type SandboxEnv } from './plugin-sandbox.js';
-import type { GuestHook } from './protocol.js';
-import { newReleaseModule, WasmHost, type ModuleLease, type QuickJsModuleFactory } from './wasm-host.js';
+import { WorkerRunner, type WorkerRunnerOptions } from '../worker/runner.js';
 
-/** How a {@link QuickJsRunner} is built. Everything is injected; nothing is read from globals. */
-export interface QuickJsRunnerOptions {
-  /** The host clock in ms, for per-call deadlines. Defaults to `performance.now`. */
-  readonly now?: () => number;
-  /** Limits for every plugin this runner loads; `loadReducer`/`loadPolicy` may override each. */
-  readonly limits?: Partial<PluginLimits>;
-  /** Seed of the guest's `Math.random`, reset for every call. */
-  readonly seed?: number;
-  /**
-   * Creates the runner's WebAssembly module: once on first use, and again after a module is
-   * discarded. Tests pass a `TestQuickJSWASMModule` over the debug build to check for leaks.
-   */
-  readonly newModule?: QuickJsModuleFactory;
-}
+/** How a {@link QuickJsRunner} is built. */
+export type QuickJsRunnerOptions = WorkerRunnerOptions;
 
 /**
- * Runs plugins in QuickJS (WebAssembly), the default runner. One module per runner, one runtime
- * and context per loaded plugin, the plugin's bundle evaluated once per runtime; every call is one
- * JSON string in and one out. Results equal the `InlineRunner`'s for the same plugin.
+ * Runs plugins in QuickJS (WebAssembly), the default runner: the QuickJS engine
+ * (`InThreadQuickJsRunner`, whose documentation gives every limit) in one worker thread, with a
+ * host-side watchdog. Results and typed errors equal the engine's.
  *
- * Limits are on by default ({@link defaultLimits}); a breach rejects the call with the typed error
- * (code, plugin, hook, level, binding) and the next call gets a fresh runtime:
- * - **time** (`timeMs`, per call): the interrupt handler compares the host clock with a deadline set
- *   right before the call; QuickJS polls it every ~0.3 ms. `EDGESUM_PLUGIN_TIMEOUT`.
- * - **memory** (`memoryBytes`): QuickJS's allocation limit (which counts allocations rather than
- *   bytes), plus a guard on the WebAssembly heap's growth: a call may grow the heap by
- *   `memoryBytes`, and the module never past its baseline plus every loaded plugin's budget.
- *   `EDGESUM_PLUGIN_MEMORY`; the whole module is then discarded, since its memory never shrinks.
- *   A result that cannot even be built within the budget (a 100 MB string under 64 MiB) is a
- *   memory error, not an output error.
- * - **stack** (`stackBytes`, clamped to 128 KiB, `maxStackBytes`): QuickJS's stack limit.
- *   `EDGESUM_PLUGIN_STACK`.
- * - **output** (`outputBytes`): the serialized result, checked by the guest before it is copied
- *   out, and again by the host on the returned text. `EDGESUM_PLUGIN_OUTPUT`.
+ * Time limits hold whatever the guest calls. QuickJS's interrupt handler stops guest code at its
+ * deadline as long as the code keeps running bytecode; one long built-in call (an `indexOf` over a
+ * huge array-like, a `join` of a huge array) never reaches the handler and would hold the thread for
+ * minutes. So the engine marks, in memory shared with the host, which call runs guest code and until
+ * when; when a call is still in the guest `graceMs` after its deadline, the host terminates the
+ * thread. The call fails with `PluginTimeoutError` (`EDGESUM_PLUGIN_TIMEOUT`, plugin, hook, level);
+ * calls queued behind it run in the thread that replaces it, which loads the plugins again from
+ * the bundles the host built. A call that returns past its deadline is a timeout too.
  *
- * The guest has no host functions at all; its clock is the call's `now`, its `Math.random` is seeded
- * per call, and its built-ins are frozen once the plugin module has initialized, so one call cannot
- * change what the next one sees.
+ * The thread is started at the first load; it does not keep the process alive while idle.
  */
-export class QuickJsRunner implements PluginRunner {
-  readonly name = 'quickjs';
-  private readonly bundles = new BundleCache();
-  private readonly host: WasmHost;
-  private readonly sandboxes = new Set<PluginSandbox>();
-  private readonly env: SandboxEnv;
-  private readonly limits: PluginLimits;
-  private disposed = false;
-
+export class QuickJsRunner extends WorkerRunner {
   constructor(options: QuickJsRunnerOptions = {}) {
-    this.limits = checkLimits({ ...defaultLimits, ...options.limits });
-    this.host = new WasmHost(options.newModule ?? newReleaseModule);
-    this.env = {
-      host: this.host,
-      clock: options.now ?? (() => performance.now()),
-      seed: options.seed ?? 0x5eed,
-      moduleCeiling: (lease) => this.moduleCeiling(lease),
-    };
+    super('quickjs', options, { workers: 1, minBatchReports: Number.POSITIVE_INFINITY });
   }
-
-  async loadReducer(source: PluginSource, limits: Partial<PluginLimits> = {}): Promise<ReducerHandle> {
-    const { sandbox, info } = await this.load(source, limits, 'reducer');
-    return new QuickJsReducer(sandbox, info);
-  }
-
-  async loadPolicy(source: PluginSource, limits: Partial<PluginLimits> = {}): Promise<PolicyHandle> {
-    const { sandbox, info } = await this.load(source, limits, 'policy');
-    return new QuickJsPolicy(sandbox, info);
-  }
-
-  async dispose(): Promise<void> {
-    this.disposed = true;
-    for (const sandbox of this.sandboxes) sandbox.dispose();
-    this.sandboxes.clear();
-    this.host.close();
-  }
-
-  private async load(source: PluginSource, overrides: Partial<PluginLimits>, kind: PluginInfo['kind']): Promise<{ sandbox: PluginSandbox; info: PluginInfo }> {
-    if (this.disposed) throw new PluginLoadError(ErrorCodes.PluginLoad, `${source.spec}: the QuickJS runner was disposed`);
-    const limits = checkLimits({ ...this.limits, ...overrides });
-    const bundle = await this.bundles.get(source);
-    const sandbox = new PluginSandbox(source, bundle, limits, this.env);
-    this.sandboxes.add(sandbox);
-    try {
-      const where: ErrorDetails = { plugin: source.spec, hook: 'describe' };
-      let description: unknown;
-      try {
-        description = await sandbox.run('describe', { clock: 0, items: [] }, where, undefined);
-      } catch (error) {
-        // Limit breaches keep their own code; anything the module's top level threw is a load error.
-        if (error instanceof PluginThrewError || error instanceof PluginOutputError) {
-          throw new PluginLoadError(ErrorCodes.PluginLoad, error.message, { plugin: source.spec, cause: error });
-        }
-        throw error;
-      }
-      const info = toPluginInfo(description, source, bundle.code);
-      if (info.kind !== kind) {
-        throw new PluginLoadError(ErrorCodes.PluginLoad, `${source.spec}: expected a ${kind} plugin, found a ${info.kind}`, { plugin: info.name });
-      }
-      return { sandbox, info };
-    } catch (error) {
-      sandbox.dispose();
-      this.sandboxes.delete(sandbox);
-      throw error;
-    }
-  }
-
-  private moduleCeiling(lease: ModuleLease): number {
-    let budget = lease.baselineBytes;
-    for (const sandbox of this.sandboxes) budget += sandbox.limits.memoryBytes;
-    return budget;
-  }
-}
-
-class QuickJsReducer implements ReducerHandle {
-  constructor(
-    private readonly sandbox: PluginSandbox,
-    readonly info: PluginInfo,
-  ) {}
-
-  reduce(groups: readonly (readonly StatusReport[])[], call: CallContext): Promise<Json[]> {
-    return this.run('reduce', 'add', groups, call);
-  }
-
-  update(items: readonly AccUpdate[], call: CallContext): Promise<Json[]> {
-    return this.run('update', 'add', items, call);
-  }
-
-  merge(groups: readonly (readonly Json[])[], call: CallContext): Promise<Json[]> {
-    return this.run('merge', 'merge', groups, call);
-  }
-
-  finish(accs: readonly Json[], call: CallContext): Promise<Json[]> {
-    return this.run('finish', 'finish', accs, call);
-  }
-
-  // Hook names in errors follow the inline runner: `reduce` and `update` report as `add`.
-  private async run(hook: GuestHook, named: string, items: readonly unknown[], call: CallContext): Promise<Json[]> {
-    if (items.length === 0) return [];
-    const where: ErrorDetails = { plugin: this.info.name, hook: named, level: call.level.id, binding: call.binding };
-    const clock = Date.parse(call.now);
-    const value = await this.sandbox.run(hook, { clock: Number.isNaN(clock) ? 0 : clock, call, items }, where, items.length);
-    checkJsonOutput(value, this.sandbox.limits, where);
-    return value as Json[];
-  }
-}
-
-class QuickJsPolicy implements PolicyHandle {
-  constructor(
-    private readonly sandbox: PluginSandbox,
-    readonly info: PluginInfo,
-  ) {}
-
-  async decide(inputs: readonly PolicyInput[], options: Json, level: LevelInfo): Promise<Decision[]> {
-    if (inputs.length === 0) return [];
-    const where: ErrorDetails = { plugin: this.info.name, hook: 'decide', level: level.id };
-    const value = (await this.sandbox.run('decide', { clock: 0, options, items: inputs }, where, inputs.length)) as unknown[];
-    value.forEach((decision, index) => checkJsonOutput(decision, this.sandbox.limits, { ...where, index }));
-    return value as Decision[];
-  }
-}
-
-/**
- * The host's own pass over what the guest returned, with the inline runner's wording: the guest
- * already checked, but a plugin can subvert its own shim, and a value nested deeper than the host
- * can serialize must stop here rather than in storage.
- */
-function checkJsonOutput(value: unknown, limits: PluginLimits, where: ErrorDetails): void {
-  let text: string | undefined;
-  try {
-    text = JSON.stringify(value);
-  } catch (error) {
-    throw new PluginOutputError(ErrorCodes.PluginOutput, `${where.plugin}.${where.hook} returned a value that is not JSON: ${(error as Error).message}`, { ...where, cause: error });
-  }
-  if (text === undefined) throw new PluginOutputError(ErrorCodes.PluginOutput, `${where.plugin}.${where.hook} returned ${typeof value}, not a JSON value`, where);
-  if (text.length > limits.outputBytes) {
-    throw new PluginOutputError(ErrorCodes.PluginOutput, `${where.plugin}.${where.hook} returned ${text.length} bytes, above the ${limits.outputBytes} byte output limit`, where);
-  }
-}
-
-function checkLimits(limits: PluginLimits): PluginLimits {
-  for (const key of ['timeMs', 'memoryBytes', 'stackBytes', 'outputBytes'] as const) {
-    const value = limits[key];
-    // Zero or negative would switch QuickJS's own limits off rather than make them strict.
-    if (typeof value !== 'number' || !Number.isFinite(value) || value <= 0) {
-      throw new ValidationError(ErrorCodes.InvalidConfig, `plugin limit ${key} must be a positive number, got ${String(value)}`, {
-        issues: [{ path: key, message: 'must be a positive number' }],
-      });
-    }
-  }
-  return limits;
 }

@@ -45,7 +45,13 @@ export class ModuleLease {
         this.refused = true;
         throw new RangeError(`the sandbox heap may not grow past ${this.growthCeiling} bytes`);
       }
-      return grow(pages);
+      try {
+        return grow(pages);
+      } catch (error) {
+        // The host itself could not give the memory: as much a memory breach as a refusal.
+        this.refused = true;
+        throw error;
+      }
     };
   }
 
@@ -64,7 +70,7 @@ export class ModuleLease {
     this.refused = false;
   }
 
-  /** Whether a growth was refused since the last {@link limitGrowth}. */
+  /** Whether a growth was refused (or failed) since the last {@link limitGrowth}. */
   get growthRefused(): boolean {
     return this.refused;
   }

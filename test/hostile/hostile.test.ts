@@ -1,19 +1,36 @@
 /**
- * Hostile plugins against the QuickJS runner. Each fixture under `plugins/` misbehaves on a report
+ * Hostile plugins against the QuickJS runners. Each fixture under `plugins/` misbehaves on a report
  * whose `status.attack` is set and counts reports otherwise, so every test shows the typed error,
- * then that the breaching plugin's next normal call works (its runtime, or the whole module, was
- * recreated) and that a well-behaved plugin in the same runner is unaffected.
+ * then that the breaching plugin's next normal call works (its runtime, its module or its whole
+ * thread was replaced) and that a well-behaved plugin in the same runner is unaffected.
+ *
+ * No test races a time limit with work that could finish: a plugin either runs far below its limit
+ * (60 s) or runs work that never ends under a short one.
  */
-import { afterAll, describe, expect, it } from 'vitest';
+import { spawnSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Json, StatusReport } from '../../core/contract.js';
-import { ErrorCodes, PluginLoadError, PluginThrewError, type ErrorCode } from '../../core/errors.js';
+import { ErrorCodes, PluginLoadError, PluginThrewError, PluginTimeoutError, type ErrorCode } from '../../core/errors.js';
+import type { PluginLimits, PluginRunner, PluginSource, ReducerHandle } from '../../core/ports/plugin-runner.js';
 import { LeakCheckedModule } from '../../sandbox/fixtures/leak-checked-module.js';
 import { callAt, fixture, report } from '../../sandbox/fixtures/reports.js';
-import type { PluginLimits, PluginSource, ReducerHandle } from '../../core/ports/plugin-runner.js';
+import { threadCount, threadCountSettled } from '../../sandbox/fixtures/threads.js';
+import { PooledRunner } from '../../sandbox/pool/runner.js';
+import { InThreadQuickJsRunner } from '../../sandbox/quickjs/in-thread.js';
 import { minBootMs } from '../../sandbox/quickjs/limits.js';
 import { QuickJsRunner } from '../../sandbox/quickjs/runner.js';
+import { newReleaseModule, type QuickJsModule, type QuickJsModuleFactory } from '../../sandbox/quickjs/wasm-host.js';
 
-const limits: PluginLimits = { timeMs: 200, memoryBytes: 32 * 1024 * 1024, stackBytes: 64 * 1024, outputBytes: 1024 * 1024 };
+const limits: PluginLimits = { timeMs: 60_000, memoryBytes: 32 * 1024 * 1024, stackBytes: 64 * 1024, outputBytes: 1024 * 1024 };
+/** For work that never ends: the limit is what stops it. */
+const short: Partial<PluginLimits> = { timeMs: 1_000 };
+/** What a breach may take at most, whatever the machine: far above any limit here, far below forever. */
+const boundMs = 30_000;
+const mib = 1024 * 1024;
 const call = callAt('site-1');
 const normal = report('edge-1', { readyReplicas: 3 });
 const attack = (kind: Json = true): StatusReport => report('edge-evil', { attack: kind });
@@ -22,54 +39,68 @@ function hostile(name: string): PluginSource {
   return { spec: `./test/hostile/plugins/${name}.ts`, entry: new URL(`./plugins/${name}.ts`, import.meta.url).pathname };
 }
 
+/** The failure a call should end in: code and where it happened. */
+async function expectBreach(promise: Promise<unknown>, code: ErrorCode, plugin: string): Promise<Error> {
+  const error = await promise.then(
+    (value) => expect.unreachable(`expected ${code}, got ${JSON.stringify(value)?.slice(0, 100)}`),
+    (e: unknown) => e as Error,
+  );
+  expect(error).toMatchObject({ code, plugin, hook: 'add', level: 'site-1', binding: 'web-health' });
+  return error;
+}
+
+/** A well-behaved plugin in `runner` answers. */
+async function expectBystanderWorks(runner: PluginRunner): Promise<void> {
+  const counter = await runner.loadReducer(fixture('counter'));
+  await expect(counter.reduce([[normal]], call)).resolves.toEqual([{ reports: 1, ready: 1, destinations: ['edge-1'] }]);
+}
+
 describe('hostile plugins in the QuickJS runner', () => {
   const runner = new QuickJsRunner({ limits });
   afterAll(() => runner.dispose());
   const load = (name: string, overrides: Partial<PluginLimits> = {}) => runner.loadReducer(hostile(name), overrides);
 
-  /** The failure a call should end in: code and where it happened. */
-  async function expectBreach(promise: Promise<unknown>, code: ErrorCode, plugin: string): Promise<Error> {
-    const error = await promise.then(
-      (value) => expect.unreachable(`expected ${code}, got ${JSON.stringify(value)?.slice(0, 100)}`),
-      (e: unknown) => e as Error,
-    );
-    expect(error).toMatchObject({ code, plugin, hook: 'add', level: 'site-1', binding: 'web-health' });
-    return error;
-  }
-
   /** The breaching plugin answers its next normal call, and a well-behaved one is unaffected. */
   async function expectRecovered(handle: ReducerHandle): Promise<void> {
     await expect(handle.reduce([[normal, normal], []], call)).resolves.toEqual([{ n: 2 }, { n: 0 }]);
-    const counter = await runner.loadReducer(fixture('counter'));
-    await expect(counter.reduce([[normal]], call)).resolves.toEqual([{ reports: 1, ready: 1, destinations: ['edge-1'] }]);
+    await expectBystanderWorks(runner);
   }
 
-  it('stops while(true){} with EDGESUM_PLUGIN_TIMEOUT within about twice the time limit', async () => {
-    const spin = await load('spin');
+  it('stops while(true){} with EDGESUM_PLUGIN_TIMEOUT', async () => {
+    const spin = await load('spin', short);
     const started = performance.now();
     const error = await expectBreach(spin.reduce([[normal, attack()]], call), ErrorCodes.PluginTimeout, 'spin');
-    expect(performance.now() - started).toBeLessThan(2 * limits.timeMs);
-    expect(error.message).toBe('spin.add ran past its 200 ms time limit at level site-1');
+    expect(performance.now() - started).toBeLessThan(boundMs);
+    expect(error.message).toBe('spin.add ran past its 1000 ms time limit at level site-1');
     await expectRecovered(spin);
   });
 
   it('stops a module whose top level never finishes with EDGESUM_PLUGIN_TIMEOUT at load', async () => {
-    const error = (await load('spin-at-load').catch((e: unknown) => e)) as Error;
+    const error = (await load('spin-at-load', short).catch((e: unknown) => e)) as Error;
     expect(error).toMatchObject({ code: ErrorCodes.PluginTimeout, hook: 'describe' });
     expect(error.message).toBe(`./test/hostile/plugins/spin-at-load.ts took longer than ${minBootMs} ms to start its module while loading`);
+  });
+
+  it('stops a module whose top level is stuck in one built-in with EDGESUM_PLUGIN_TIMEOUT at load', async () => {
+    const started = performance.now();
+    const error = (await load('uninterruptible-at-load', short).catch((e: unknown) => e)) as Error;
+    expect(error).toBeInstanceOf(PluginTimeoutError);
+    expect(error).toMatchObject({ code: ErrorCodes.PluginTimeout, plugin: './test/hostile/plugins/uninterruptible-at-load.ts', hook: 'describe' });
+    expect(error.message).toBe(`./test/hostile/plugins/uninterruptible-at-load.ts took longer than ${minBootMs} ms to start its module while loading`);
+    expect(performance.now() - started).toBeLessThan(boundMs);
+    await expectBystanderWorks(runner);
   });
 
   it('stops a plugin holding ~1 GiB of strings with EDGESUM_PLUGIN_MEMORY, before the heap passes its budget by much', async () => {
     const hog = await load('hog-strings');
     const error = await expectBreach(hog.reduce([[attack()]], call), ErrorCodes.PluginMemory, 'hog-strings');
     const heap = Number(/the sandbox heap reached (\d+) bytes/.exec(error.message)?.[1]);
-    expect(heap).toBeLessThan(160 * 1024 * 1024);
+    expect(heap).toBeLessThan(160 * mib);
     await expectRecovered(hog);
   });
 
   it('stops an ever-growing array with EDGESUM_PLUGIN_MEMORY', async () => {
-    // Pushing millions of numbers takes a while in QuickJS: time enough to reach the memory limit.
-    const hog = await load('hog-array', { timeMs: 3_000 });
+    const hog = await load('hog-array');
     await expectBreach(hog.reduce([[attack()]], call), ErrorCodes.PluginMemory, 'hog-array');
     await expectRecovered(hog);
   });
@@ -82,7 +113,7 @@ describe('hostile plugins in the QuickJS runner', () => {
   });
 
   it('clamps a stack limit above 128 KiB, so an overflow stays a typed error inside QuickJS', async () => {
-    const recurse = await load('recurse', { stackBytes: 8 * 1024 * 1024 });
+    const recurse = await load('recurse', { stackBytes: 8 * mib });
     const error = await expectBreach(recurse.reduce([[attack()]], call), ErrorCodes.PluginStack, 'recurse');
     expect(error.message).toMatch(/^recurse\.add ran past its 131072 byte stack limit at level site-1: stack overflow/);
     await expectRecovered(recurse);
@@ -106,7 +137,7 @@ describe('hostile plugins in the QuickJS runner', () => {
     ['bigint', /returned a value that is not JSON: .*BigInt/i],
     ['deep', /returned a value that is not JSON: stack overflow/],
   ])('reports a %s result as EDGESUM_PLUGIN_OUTPUT', async (name, message) => {
-    const handle = await load(name, { memoryBytes: 128 * 1024 * 1024, timeMs: 2_000 });
+    const handle = await load(name, { memoryBytes: 128 * mib });
     const error = await expectBreach(handle.reduce([[attack()]], call), ErrorCodes.PluginOutput, name);
     expect(error.message).toMatch(message);
     await expectRecovered(handle);
@@ -125,6 +156,17 @@ describe('hostile plugins in the QuickJS runner', () => {
     const error = await expectBreach(thrower.reduce([[normal, normal, attack()]], call), ErrorCodes.PluginThrew, 'throw-error');
     expect(error.message).toBe('throw-error.add threw at level site-1: replica count went negative after 2 reports (at test/hostile/plugins/throw-error.ts:6:15)');
     await expectRecovered(thrower);
+  });
+
+  it.each(['out-of-memory', 'interrupted', 'look-alike'])('reports a plugin that throws QuickJS’s own %s error itself as EDGESUM_PLUGIN_THREW', async (kind) => {
+    const fake = await load('fake-breach');
+    const started = performance.now();
+    const error = await expectBreach(fake.reduce([[attack(kind)]], call), ErrorCodes.PluginThrew, 'fake-breach');
+    expect(error).toBeInstanceOf(PluginThrewError);
+    expect(error.message).toMatch(/^fake-breach\.add threw at level site-1: (out of memory|interrupted) \(at test\/hostile\/plugins\/fake-breach\.ts:\d+:\d+\)$/);
+    expect(performance.now() - started).toBeLessThan(boundMs);
+    await expect(fake.reduce([[normal, normal]], call)).resolves.toEqual([2]);
+    await expectBystanderWorks(runner);
   });
 
   it.each(['uses-process', 'uses-fetch'])('contains %s: the global is not there, the hook throws a typed error', async (name) => {
@@ -178,10 +220,153 @@ describe('hostile plugins in the QuickJS runner', () => {
   });
 });
 
+describe('plugins that read host files while they are bundled', () => {
+  const runner = new QuickJsRunner({ limits });
+  const scratch = mkdtempSync(join(tmpdir(), 'edgesum-hostile-'));
+  afterAll(async () => {
+    await runner.dispose();
+    rmSync(scratch, { recursive: true, force: true });
+  });
+  const secret = 'edgesum-hostile-secret-7f3a';
+  const contract = JSON.stringify(fileURLToPath(new URL('../../core/contract.js', import.meta.url)));
+  mkdirSync(join(scratch, 'outside'));
+  mkdirSync(join(scratch, 'plugin'));
+  writeFileSync(join(scratch, 'outside', 'secret.json'), JSON.stringify({ token: secret }));
+  writeFileSync(join(scratch, 'outside', 'code.ts'), `export const token = ${JSON.stringify(secret)};\n`);
+  symlinkSync('../outside/code.ts', join(scratch, 'plugin', 'link.ts'));
+  symlinkSync('/dev/zero', join(scratch, 'plugin', 'zero.ts'));
+  const fifo = join(scratch, 'plugin', 'fifo.ts');
+  const hasFifo = spawnSync('mkfifo', [fifo]).status === 0;
+
+  /** A plugin in the scratch package whose accumulator carries `value`, after `imports`. */
+  function scratchPlugin(name: string, imports: string, value: string): PluginSource {
+    const entry = join(scratch, 'plugin', `${name}.ts`);
+    writeFileSync(entry, `${imports}\nimport { defineReducer } from ${contract};\nexport default defineReducer({ name: '${name}', version: '1.0.0', init: () => ({ leak: ${value} }), add: (acc) => acc, merge: (a) => a, finish: (a) => a });\n`);
+    return { spec: `./${name}.ts`, entry };
+  }
+
+  /** What the plugin does, its source, the import the error must name, and what the error must never show. */
+  const attacks: [string, () => PluginSource, string, string][] = [
+    ['a text import of /etc/passwd', () => hostile('reads-passwd'), '/etc/passwd', 'root:'],
+    ['a text import of /proc/self/environ', () => hostile('reads-environ'), '/proc/self/environ', 'PATH='],
+    ['a JSON import from outside the package', () => scratchPlugin('outside-json', `import data from '../outside/secret.json';`, 'data.token'), '../outside/secret.json', secret],
+    ['a symbolic link out of the package', () => scratchPlugin('linked', `import { token } from './link.ts';`, 'token'), './link.ts', secret],
+    ['/dev/zero as the entry', () => ({ spec: '/dev/zero', entry: '/dev/zero' }), '/dev/zero', '\0'],
+    ['a symbolic link to /dev/zero as the entry', () => ({ spec: './zero.ts', entry: join(scratch, 'plugin', 'zero.ts') }), join(scratch, 'plugin', 'zero.ts'), '\0'],
+  ];
+  if (hasFifo) attacks.push(['a FIFO as the entry', () => ({ spec: './fifo.ts', entry: fifo }), fifo, '\0']);
+
+  it.each(attacks)('refuses %s with EDGESUM_PLUGIN_LOAD, naming the import and never its contents', async (_what, source, named, content) => {
+    const plugin = source();
+    const rss = process.memoryUsage().rss;
+    const started = performance.now();
+    const error = (await runner.loadReducer(plugin).then(
+      (handle) => expect.unreachable(`loaded ${handle.info.name}`),
+      (e: unknown) => e,
+    )) as PluginLoadError;
+    expect(error).toBeInstanceOf(PluginLoadError);
+    expect(error).toMatchObject({ code: ErrorCodes.PluginLoad, plugin: plugin.spec });
+    expect(error.message).toContain(`cannot import "${named}"`);
+    expect([error.message, ...error.issues.map((issue) => issue.message)].join('\n')).not.toContain(content);
+    expect(performance.now() - started).toBeLessThan(boundMs);
+    expect(process.memoryUsage().rss - rss).toBeLessThan(256 * mib);
+    await expectBystanderWorks(runner);
+  });
+});
+
+/** Built-in calls that loop in C without reaching QuickJS's interrupt handler, by their `attack` in `plugins/uninterruptible.ts`. */
+const uninterruptible = [
+  ['an indexOf over a huge array-like', 'array-like indexOf'],
+  ['a lastIndexOf over a huge array-like', 'array-like lastIndexOf'],
+  ['an includes over a huge array-like', 'array-like includes'],
+  ['a join of a huge sparse array', 'join'],
+  ['an indexOf on a big string', 'string indexOf'],
+  ['an includes on a big string', 'string includes'],
+];
+
+describe.each([
+  ['quickjs', () => new QuickJsRunner({ limits })],
+  ['quickjs-pool', () => new PooledRunner({ workers: 2, limits })],
+])('uninterruptible built-ins in the %s runner', (name, create) => {
+  const runner = create();
+  let threadsBefore: number | undefined;
+  beforeAll(() => {
+    threadsBefore = threadCount();
+  });
+  afterAll(() => runner.dispose());
+
+  it.each(uninterruptible)('stops %s at the deadline with EDGESUM_PLUGIN_TIMEOUT, and the runner works on', async (_what, kind) => {
+    const plugin = await runner.loadReducer(hostile('uninterruptible'), short);
+    const bystander = await runner.loadReducer(fixture('counter'));
+    const rss = process.memoryUsage().rss;
+    const started = performance.now();
+    const error = await expectBreach(plugin.reduce([[attack(kind)]], call), ErrorCodes.PluginTimeout, 'uninterruptible');
+    expect(error).toBeInstanceOf(PluginTimeoutError);
+    expect(error.message).toBe('uninterruptible.add ran past its 1000 ms time limit at level site-1');
+    expect(performance.now() - started).toBeLessThan(boundMs);
+    expect(process.memoryUsage().rss - rss).toBeLessThan(256 * mib);
+    await expect(plugin.reduce([[normal, normal]], call)).resolves.toEqual([2]);
+    await expect(bystander.reduce([[normal]], call)).resolves.toEqual([{ reports: 1, ready: 1, destinations: ['edge-1'] }]);
+  });
+
+  it('leaves no worker thread behind once disposed, terminated ones included', async () => {
+    await runner.dispose();
+    const after = await threadCountSettled(threadsBefore);
+    if (threadsBefore !== undefined && after !== undefined) expect(after).toBeLessThanOrEqual(threadsBefore);
+    expect(name).toBe(runner.name);
+  });
+});
+
+describe('one long built-in call in the QuickJS engine', () => {
+  it('is a timeout when it returns past the deadline without ever reaching the interrupt handler', async () => {
+    const runner = new InThreadQuickJsRunner({ limits: { ...limits, timeMs: 100 } });
+    try {
+      const join = await runner.loadReducer(hostile('uninterruptible'));
+      // 2**27 holes take seconds in QuickJS's C loop: never within 100 ms.
+      await expect(join.reduce([[report('edge-evil', { attack: 'join', length: 2 ** 27 })]], call)).rejects.toMatchObject({
+        code: ErrorCodes.PluginTimeout,
+        message: 'uninterruptible.add ran past its 100 ms time limit at level site-1',
+      });
+      await expect(join.reduce([[normal, normal]], call)).resolves.toEqual([2]);
+    } finally {
+      await runner.dispose();
+    }
+  });
+});
+
+describe('a plugin faking a breach', () => {
+  it('keeps the WebAssembly module every plugin of the runner shares', async () => {
+    const modules: QuickJsModule[] = [];
+    const newModule: QuickJsModuleFactory = async () => {
+      const module = await newReleaseModule();
+      modules.push(module);
+      return module;
+    };
+    const runner = new InThreadQuickJsRunner({ limits, newModule });
+    try {
+      const fake = await runner.loadReducer(hostile('fake-breach'));
+      const counter = await runner.loadReducer(fixture('counter'));
+      for (const kind of ['out-of-memory', 'interrupted', 'look-alike']) {
+        await expect(fake.reduce([[attack(kind)]], call)).rejects.toMatchObject({ code: ErrorCodes.PluginThrew });
+      }
+      await expect(counter.reduce([[normal]], call)).resolves.toEqual([{ reports: 1, ready: 1, destinations: ['edge-1'] }]);
+      expect(modules).toHaveLength(1);
+    } finally {
+      await runner.dispose();
+    }
+  });
+});
+
 describe('hostile plugins leave nothing behind', () => {
   const modules: LeakCheckedModule[] = [];
-  // The debug build (leak sanitizer on) is far slower: a time limit that still lets it boot.
-  const runner = new QuickJsRunner({ limits: { ...limits, timeMs: 4_000, memoryBytes: 512 * 1024 * 1024 }, newModule: LeakCheckedModule.factory(modules) });
+  // The debug build (leak sanitizer on) is ~50x slower. A clock that advances 1 ms each time the
+  // engine reads it makes every limit a count of interrupt polls: the same on any machine.
+  let ticks = 0;
+  const runner = new InThreadQuickJsRunner({
+    now: () => ticks++,
+    limits: { ...limits, ...short, memoryBytes: 512 * mib },
+    newModule: LeakCheckedModule.factory(modules),
+  });
 
   it('disposes every runtime and handle after timeouts, stack overflows, bad output, throws and async leftovers', async () => {
     const plugin = await runner.loadReducer(hostile('multi-attack'));

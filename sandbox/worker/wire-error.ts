@@ -1,7 +1,7 @@
 /**
  * Typed errors across the thread boundary. Structured clone keeps an Error's message but drops its
- * class and own fields, so a worker sends the fields and the pool rebuilds the same catalog class:
- * callers branch on `instanceof` and `code` exactly as with a `QuickJsRunner` in their own thread.
+ * class and own fields, so a worker sends the fields and the host rebuilds the same catalog class:
+ * callers branch on `instanceof` and `code` exactly as with the engine in their own thread.
  */
 import {
   EdgesumError,
@@ -67,12 +67,12 @@ export function toWireError(error: unknown): WireError {
 
 /**
  * Rebuilds the catalog error a worker sent. Something untyped (a bug in the worker itself) becomes
- * a {@link PluginThrewError} naming the pool, so no untyped error escapes the runner.
+ * a {@link PluginThrewError} naming the worker, so no untyped error escapes the runner.
  */
 export function fromWireError(wire: WireError, context: ErrorDetails = {}): EdgesumError {
   const cause = wire.cause === undefined ? undefined : 'error' in wire.cause ? fromWireError(wire.cause.error) : wire.cause.value;
   if (wire.code === undefined || !knownCodes.has(wire.code)) {
-    return new PluginThrewError(ErrorCodes.PluginThrew, `quickjs-pool: a worker failed: ${wire.name}: ${wire.message}`, { ...context, cause });
+    return new PluginThrewError(ErrorCodes.PluginThrew, `a QuickJS worker thread failed: ${wire.name}: ${wire.message}`, { ...context, cause });
   }
   const ErrorClass = catalogClasses[wire.name] ?? EdgesumError;
   const { plugin, hook, level, binding, index, issues } = wire;
