@@ -5,6 +5,7 @@ import { toIssues } from '../core/model/parse.js';
 import type { PluginInfo, PluginLimits, PluginSource } from '../core/ports/plugin-runner.js';
 
 export { describeExport } from './guest/describe-export.js';
+import { jsonFault } from './guest/json-fault.js';
 
 const MetaSchema = z.object({
   name: z.string().min(1).max(128),
@@ -51,6 +52,8 @@ export function hashCode(code: string): string {
  * ever shares an object with plugin code. Cycles, BigInts and oversize results are output errors.
  */
 export function toJsonOutput(value: unknown, limits: Pick<PluginLimits, 'outputBytes'>, where: ErrorDetails): unknown {
+  const fault = jsonFault(value);
+  if (fault !== undefined) throw new PluginOutputError(ErrorCodes.PluginOutput, `${where.plugin}.${where.hook} returned a value that is not JSON: ${fault}`, where);
   let text: string | undefined;
   try {
     text = JSON.stringify(value);

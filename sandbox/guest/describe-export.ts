@@ -9,9 +9,9 @@ export interface RawDescription {
   retractable: boolean;
   name: unknown;
   version: unknown;
-  description: unknown;
-  options: unknown;
-  reads: unknown;
+  description?: unknown;
+  options?: unknown;
+  reads?: unknown;
 }
 
 const reducerHooks = ['init', 'add', 'merge', 'finish'] as const;
@@ -26,14 +26,9 @@ export function describeExport(exported: unknown): RawDescription | string {
   const isPolicy = typeof plugin.decide === 'function';
   const missing = reducerHooks.filter((hook) => typeof plugin[hook] !== 'function');
   if (!isPolicy && missing.length > 0) return `the default export is neither a reducer (missing ${missing.join(', ')}) nor a policy (missing decide)`;
-  return {
-    kind: isPolicy ? 'policy' : 'reducer',
-    retractable: typeof plugin.remove === 'function',
-    name: plugin.name,
-    version: plugin.version,
-    description: plugin.description,
-    options: plugin.options,
-    reads: plugin.reads,
-  };
+  const description: RawDescription = { kind: isPolicy ? 'policy' : 'reducer', retractable: typeof plugin.remove === 'function', name: plugin.name, version: plugin.version };
+  // Absent fields stay absent, so the description is plain JSON the host can check strictly.
+  for (const key of ['description', 'options', 'reads'] as const) if (plugin[key] !== undefined) description[key] = plugin[key];
+  return description;
 }
 

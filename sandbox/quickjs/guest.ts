@@ -9,6 +9,7 @@
 
 import type { Decision, Policy, PolicyInput, Reducer, ReducerContext, StatusReport } from '../../core/contract.js';
 import { describeExport } from '../guest/describe-export.js';
+import { jsonFault } from '../guest/json-fault.js';
 import type { AccUpdate } from '../../core/ports/plugin-runner.js';
 import type { RealmControl } from './guest-realm.js';
 import { guestGlobal, type GuestFailure, type GuestHook, type GuestRequest } from './protocol.js';
@@ -130,6 +131,8 @@ function serialize(value: unknown, outputBytes: number): string {
 
 /** Mirrors the host's `toJsonOutput`: the same checks, so both runners reject the same results. */
 function toJsonText(value: unknown, outputBytes: number): string | ShimFailure {
+  const fault = jsonFault(value);
+  if (fault !== undefined) return new ShimFailure({ kind: 'output', reason: 'not-json', name: 'TypeError', message: clip(fault), stack: '' });
   let text: string | undefined;
   try {
     text = stringifyJson(value) as string | undefined;
