@@ -57,7 +57,7 @@ export {
 export { ManualClock, systemClock, type Clock } from '../core/clock/index.js';
 export { jsonLogger, silentLogger, type Logger } from '../core/log/index.js';
 export { FilePluginCatalog, type PluginCatalog } from '../core/catalog/index.js';
-export { MemoryNodeStore, MemoryReportStore, type NodeStore, type ReportStore } from '../core/storage/index.js';
+export { MemoryNodeStore, type NodeStore, type ReportStore } from '../core/storage/index.js';
 export { openSqliteStore, SqliteNodeStore } from '../sqlite/store.js';
 export {
   InProcessBus,
