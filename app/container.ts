@@ -66,7 +66,12 @@ export function createRootContainer(topology: Topology, bindings: readonly Bindi
   root.register(Tokens.Clock, { useValue: clock });
   root.register(Tokens.Logger, { useValue: options.logger ?? silentLogger });
   root.register(Tokens.Registry, { useValue: options.registry ?? new Registry() });
-  root.register(Tokens.Metrics, { useFactory: instanceCachingFactory((c) => new Metrics(c.resolve(Tokens.Registry))) });
+  root.register(Tokens.Metrics, {
+    useFactory: instanceCachingFactory((c) => {
+      const runner = c.resolve(Tokens.PluginRunner);
+      return new Metrics(c.resolve(Tokens.Registry), () => runner.memoryBytes?.() ?? 0);
+    }),
+  });
   root.register(Tokens.Transport, { useValue: options.transport ?? new InProcessBus() });
   root.register(Tokens.PluginCatalog, { useValue: options.catalog ?? new FilePluginCatalog() });
   root.register(Tokens.PluginRunner, { useValue: options.runner ?? (options.createRunner ?? defaultRunner)(clock) });

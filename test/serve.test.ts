@@ -134,7 +134,7 @@ describe('a served level node', () => {
     const { status, body } = await call(node.url, '/metrics', { token: 'reader' });
     expect(status).toBe(200);
     expect(body).toContain('edgesum_reports_accepted_total{level="center"}');
-    for (const name of ['edgesum_ingest_seconds_bucket', 'edgesum_plugin_call_seconds_bucket', 'edgesum_destinations{level="center",binding="web-health",state="reporting"}', 'edgesum_rollout_decisions_total', 'edgesum_directives_pending', 'edgesum_plugin_errors_total', 'edgesum_partials_ignored_total']) {
+    for (const name of ['edgesum_ingest_seconds_bucket', 'edgesum_plugin_call_seconds_bucket', 'edgesum_destinations{level="center",binding="web-health",state="reporting"}', 'edgesum_rollout_decisions_total', 'edgesum_directives_pending', 'edgesum_plugin_errors_total', 'edgesum_partials_ignored_total', 'edgesum_sandbox_memory_bytes']) {
       expect(body).toContain(name);
     }
     const checked = spawnSync('promtool', ['check', 'metrics'], { input: body as string, encoding: 'utf8' });

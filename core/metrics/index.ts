@@ -26,8 +26,22 @@ export class Metrics {
   readonly directivesPending: Gauge<'level'>;
   readonly rolloutDecisions: Counter<'level' | 'action'>;
 
-  constructor(readonly registry: Registry) {
+  readonly sandboxMemory: Gauge;
+
+  /** `sandboxBytes` reads the memory the plugin runner's sandboxes hold, at every scrape. */
+  constructor(
+    readonly registry: Registry,
+    sandboxBytes: () => number = () => 0,
+  ) {
     const registers = [registry];
+    this.sandboxMemory = new Gauge({
+      name: 'edgesum_sandbox_memory_bytes',
+      help: "Memory the plugin sandboxes hold (QuickJS's WebAssembly heaps), read at every scrape.",
+      registers,
+      collect() {
+        this.set(sandboxBytes());
+      },
+    });
     this.reportsAccepted = new Counter({ name: 'edgesum_reports_accepted_total', help: 'Status reports applied.', labelNames: ['level'], registers });
     this.reportsRejected = new Counter({ name: 'edgesum_reports_rejected_total', help: 'Status reports rejected, by error code.', labelNames: ['level', 'code'], registers });
     this.reportsDuplicate = new Counter({ name: 'edgesum_reports_duplicate_total', help: 'Reports whose seq was already applied.', labelNames: ['level'], registers });

@@ -88,6 +88,8 @@ export interface PluginRunner {
   readonly name: string;
   loadReducer(source: PluginSource, limits?: Partial<PluginLimits>): Promise<ReducerHandle>;
   loadPolicy(source: PluginSource, limits?: Partial<PluginLimits>): Promise<PolicyHandle>;
+  /** The memory its sandboxes hold right now, in bytes, for the `edgesum_sandbox_memory_bytes` metric; absent for runners without a sandbox. */
+  memoryBytes?(): number;
   /** Releases every runtime. The runner is unusable afterwards. */
   dispose(): Promise<void>;
 }

@@ -95,6 +95,11 @@ export class InThreadQuickJsRunner implements PluginRunner {
     return new InThreadPolicy(sandbox, info);
   }
 
+  /** The WebAssembly heap this runner's module holds, in bytes. */
+  memoryBytes(): number {
+    return this.host.heapBytes();
+  }
+
   async dispose(): Promise<void> {
     this.disposed = true;
     for (const sandbox of this.sandboxes) sandbox.dispose();

@@ -105,6 +105,11 @@ export class WasmHost {
     return this.pending;
   }
 
+  /** The WebAssembly heap of the current module, in bytes; 0 before one is instantiated. */
+  heapBytes(): number {
+    return this.current?.alive === true ? this.current.heapBytes() : 0;
+  }
+
   /** Drops `lease`; the next {@link acquire} instantiates a new module. */
   discard(lease: ModuleLease): void {
     lease.alive = false;

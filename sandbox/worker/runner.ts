@@ -94,6 +94,11 @@ export abstract class WorkerRunner implements PluginRunner {
     return new WorkerPolicy(this.pool, plugin, await this.pool.load(plugin));
   }
 
+  /** The WebAssembly heap of every thread's engine, in bytes. */
+  memoryBytes(): number {
+    return this.pool.memoryBytes();
+  }
+
   async dispose(): Promise<void> {
     await this.pool.close();
   }

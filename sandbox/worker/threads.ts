@@ -73,6 +73,11 @@ export class ThreadPool {
     }
   }
 
+  /** The WebAssembly heap of every live thread, in bytes, as each last published it. */
+  memoryBytes(): number {
+    return this.lanes.reduce((sum, lane) => sum + lane.memoryBytes(), 0);
+  }
+
   /** Ends every thread, those being replaced included; later calls fail. */
   async close(): Promise<void> {
     this.closed = true;
@@ -137,6 +142,11 @@ class ThreadLane {
     return this.current;
   }
 
+  /** The heap of the live thread, or 0 without one. */
+  memoryBytes(): number {
+    return this.current?.alive === true ? this.current.memoryBytes() : 0;
+  }
+
   async close(): Promise<void> {
     const thread = this.current;
     this.current = undefined;
@@ -194,6 +204,11 @@ class WorkerThread {
     this.worker.on('error', (error) => this.fail(error));
     this.exited = new Promise((resolve) => this.worker.once('exit', () => resolve()));
     this.worker.on('exit', (code) => this.fail(code));
+  }
+
+  /** The thread's WebAssembly heap as it last published it, in bytes. */
+  memoryBytes(): number {
+    return this.guest.heapBytes();
   }
 
   /** Sends a request; resolves to its reply's value, or to {@link displaced}. */

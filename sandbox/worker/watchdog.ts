@@ -12,7 +12,8 @@ import type { GuestWatch } from '../quickjs/plugin-sandbox.js';
 const deadlineSlot = 0;
 const requestSlot = 1;
 const bootingSlot = 2;
-const slotCount = 3;
+const heapSlot = 3;
+const slotCount = 4;
 
 /** A new cell, for one worker thread. */
 export function newGuestCell(): SharedArrayBuffer {
@@ -40,6 +41,11 @@ export class GuestCellWriter implements GuestWatch {
 
   leave(): void {
     Atomics.store(this.slots, deadlineSlot, 0n);
+  }
+
+  /** Publishes the size of the thread's WebAssembly heap, for the host's memory metric. */
+  heap(bytes: number): void {
+    Atomics.store(this.slots, heapSlot, BigInt(bytes));
   }
 }
 
@@ -71,5 +77,10 @@ export class GuestCellReader {
     const request = Number(Atomics.load(this.slots, requestSlot));
     const booting = Atomics.load(this.slots, bootingSlot) === 1n;
     return Atomics.load(this.slots, deadlineSlot) === deadline ? { request, booting, deadline } : undefined;
+  }
+
+  /** The thread's WebAssembly heap as it last published it, in bytes. */
+  heapBytes(): number {
+    return Number(Atomics.load(this.slots, heapSlot));
   }
 }

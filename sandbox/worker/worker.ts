@@ -32,6 +32,11 @@ class ThreadPlugins {
     });
   }
 
+  /** The WebAssembly heap of this thread's engine, in bytes. */
+  memoryBytes(): number {
+    return this.runner.memoryBytes();
+  }
+
   async handle(request: ThreadRequestBody): Promise<unknown> {
     switch (request.type) {
       case 'load': {
@@ -80,6 +85,7 @@ function serve(port: MessagePort, plugins: ThreadPlugins): void {
       } catch (error) {
         reply = { id: request.id, ok: false, error: toWireError(error) };
       }
+      plugins.cell.heap(plugins.memoryBytes());
       try {
         port.postMessage(reply);
       } catch (error) {
