@@ -54,7 +54,7 @@ export {
 } from '../core/rollout/index.js';
 
 // Ports with their built-in implementations.
-export { ManualClock, systemClock, type Clock } from '../core/clock/index.js';
+export { ManualClock, systemClock, systemScheduler, type Clock, type Scheduler, type Repeating } from '../core/clock/index.js';
 export { jsonLogger, silentLogger, type Logger } from '../core/log/index.js';
 export { FilePluginCatalog, type PluginCatalog } from '../core/catalog/index.js';
 export { MemoryNodeStore, type NodeStore, type ReportStore } from '../core/storage/index.js';

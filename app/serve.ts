@@ -1,5 +1,5 @@
 import { Registry } from 'prom-client';
-import { systemClock, type Clock } from '../core/clock/index.js';
+import { systemClock, systemScheduler, type Clock, type Scheduler } from '../core/clock/index.js';
 import { ErrorCodes, ValidationError } from '../core/errors.js';
 import { silentLogger, type Logger } from '../core/log/index.js';
 import { Topology } from '../core/model/index.js';
@@ -19,6 +19,8 @@ export interface ServeOptions {
   readonly clock?: Clock;
   readonly logger?: Logger;
   readonly registry?: Registry;
+  /** Runs the node's steps; the wall clock's timer when absent. */
+  readonly scheduler?: Scheduler;
 }
 
 /** A level node serving over HTTP, with its own store, runner and work loop. */
@@ -32,9 +34,9 @@ export interface ServedLevel {
 
 /**
  * Serves one level node from a validated config: opens its store (SQLite by default), loads its
- * plugins, resumes from what the store holds, listens, and runs its work loop on the clock: every
- * `flushInterval` it folds what changed, sends its partial up (a heartbeat at least every five
- * intervals, with backoff while the parent refuses), lets its rollouts decide and delivers their
+ * plugins, resumes from what the store holds, listens, and runs the node's `step` on the scheduler
+ * every `flushInterval`: fold what changed, send the partial up (a heartbeat at least every five
+ * intervals, with backoff while the parent refuses), let the rollouts decide and deliver their
  * directives. Children and edges keep working while the parent is down.
  */
 export async function serveLevel(config: LoadedServeConfig, options: ServeOptions = {}): Promise<ServedLevel> {
@@ -113,26 +115,12 @@ export async function serveLevel(config: LoadedServeConfig, options: ServeOption
   const url = `http://${config.listen.host.includes(':') ? `[${config.listen.host}]` : config.listen.host}:${port}`;
   transport.advertiseAt(url);
 
-  const logger = options.logger ?? silentLogger;
-  let running: Promise<void> | undefined;
-  const step = async () => {
-    try {
-      await node.flush();
-      await node.evaluateRollouts();
-      await node.flush();
-    } catch (error) {
-      logger.error('a work loop step failed; the next one runs on schedule', { level: node.id, error: (error as Error).message });
-    }
-  };
-  const timer = setInterval(() => {
-    running ??= step().finally(() => (running = undefined));
-  }, config.flushInterval);
+  const loop = (options.scheduler ?? systemScheduler).every(config.flushInterval, () => node.step());
   return {
     url,
     node,
     async close() {
-      clearInterval(timer);
-      await running;
+      await loop.stop();
       await server.close();
       node.stop();
       await runner.dispose();

@@ -30,3 +30,33 @@ export class ManualClock implements Clock {
 export function toIso(ms: number): string {
   return new Date(ms).toISOString();
 }
+
+/** A repeating task: `stop` ends it and resolves once a step in progress has finished. */
+export interface Repeating {
+  stop(): Promise<void>;
+}
+
+/**
+ * Runs a node's work every so often: the port through which a served node schedules itself, so
+ * tests can drive the same loop by hand.
+ */
+export interface Scheduler {
+  /** Runs `step` every `ms`; a step never starts while the previous one still runs. */
+  every(ms: number, step: () => Promise<void>): Repeating;
+}
+
+/** The wall clock's scheduler: one timer, and a step that runs late is not run twice. */
+export const systemScheduler: Scheduler = {
+  every(ms, step) {
+    let running: Promise<void> | undefined;
+    const timer = setInterval(() => {
+      running ??= step().finally(() => (running = undefined));
+    }, ms);
+    return {
+      async stop() {
+        clearInterval(timer);
+        await running;
+      },
+    };
+  },
+};

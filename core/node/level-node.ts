@@ -257,6 +257,21 @@ export class LevelNode {
     }
   }
 
+  /**
+   * One turn of the node's own work: fold what changed and send the partial up, let the rollouts
+   * decide and deliver their directives, then send up what the decisions changed. A served node
+   * runs it on its scheduler; a failing turn is logged and the next one runs on time.
+   */
+  async step(): Promise<void> {
+    try {
+      await this.flush();
+      await this.evaluateRollouts();
+      await this.flush();
+    } catch (error) {
+      this.deps.logger.error('a step of the node failed; the next one runs on schedule', { level: this.id, error: (error as Error).message });
+    }
+  }
+
   /** Every binding's finished summary at this level. */
   async summaries(): Promise<Record<string, SummaryView>> {
     const unreachable = this.unreachableChildren();
