@@ -49,10 +49,13 @@ export function hashCode(code: string): string {
 
 /**
  * Serializes a hook result as JSON within the output limit and returns a fresh copy, so no caller
- * ever shares an object with plugin code. Cycles, BigInts and oversize results are output errors.
+ * ever shares an object with plugin code. A result that is not plain JSON (see `guest/json-fault.ts`),
+ * `batch` results checked one by one, and an oversize result are output errors.
  */
-export function toJsonOutput(value: unknown, limits: Pick<PluginLimits, 'outputBytes'>, where: ErrorDetails): unknown {
-  const fault = jsonFault(value);
+export function toJsonOutput(value: unknown, limits: Pick<PluginLimits, 'outputBytes'>, where: ErrorDetails, batch = false): unknown {
+  // A batch's results are checked one by one, as the guest does: each is one accumulator, and the
+  // depth limit is the accumulator's own.
+  const fault = batch && Array.isArray(value) ? value.map((item: unknown, i) => jsonFault(item)?.replace(/^\$/, `$[${i}]`)).find((found) => found !== undefined) : jsonFault(value);
   if (fault !== undefined) throw new PluginOutputError(ErrorCodes.PluginOutput, `${where.plugin}.${where.hook} returned a value that is not JSON: ${fault}`, where);
   let text: string | undefined;
   try {

@@ -130,6 +130,6 @@ class InlineReducer implements ReducerHandle {
     const where: ErrorDetails = { plugin: this.info.name, hook, level: call.level.id, binding: call.binding };
     const ctx: ReducerContext<unknown> = { options: call.options, binding: call.binding, level: call.level, now: call.now };
     const results = guard(() => body(ctx), where);
-    return toJsonOutput(results, this.limits, where) as Json[];
+    return toJsonOutput(results, this.limits, where, true) as Json[];
   }
 }

@@ -36,7 +36,7 @@ function walk(value: unknown, at: string, depth: number, open: object[]): string
       return `${at} is a ${typeof value}`;
   }
   if (value === null) return undefined;
-  if (depth >= maxDepth) return `${at} is nested deeper than ${maxDepth} levels`;
+  if (depth > maxDepth) return `${at} is nested deeper than ${maxDepth} levels`;
   if (open.includes(value)) return `${at} refers back to an enclosing value (a cycle)`;
   const array = isArray(value);
   const prototype: unknown = getPrototypeOf(value);
