@@ -66,7 +66,7 @@ export interface StatusReport {
   readonly metadata?: ReportMetadata | undefined;
   /** The subset of the object's spec the edge chose to send. */
   readonly spec?: Readonly<JsonObject> | undefined;
-  /** The object's status, as the edge saw it. */
+  /** The object's status, as the edge saw it; `null` for an object that has none (a ConfigMap, a Namespace without one). */
   readonly status: Json;
 }
 
