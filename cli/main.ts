@@ -78,7 +78,7 @@ export function buildCli(output: Output, state: { exitCode: number }, stdin: Byt
     .requiredOption('--reducer <spec>', 'builtin:NAME or a path to a plugin module')
     .option('--options <json>', 'reducer options as JSON, or @file')
     .requiredOption('--reports <file>', 'JSONL file of status reports, or - for stdin')
-    .option('--partitions <k>', `reduce K partitions (1 to ${maxPartitions}) and merge them (same result by the merge laws)`, '1')
+    .option('--partitions <k>', `reduce K partitions (1 to ${maxPartitions}) and merge them; K > 1 also folds everything at once (one more pass) and exits 1 naming the law when the two differ`, '1')
     .option('--time-limit <ms>', 'wall-time limit of one plugin call')
     .option('--strict', 'exit 1 when any report is rejected')
     .option('--json', 'print exactly the summary as JSON')

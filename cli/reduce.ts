@@ -1,10 +1,11 @@
 import { toIso, type Clock } from '../core/clock/index.js';
 import type { PluginCatalog } from '../core/catalog/index.js';
 import type { StatusReport } from '../core/contract.js';
-import { ErrorCodes, ValidationError } from '../core/errors.js';
+import { ErrorCodes, PluginLawError, ValidationError } from '../core/errors.js';
 import { parseReport, reportKey } from '../core/model/index.js';
 import { compileOptions, reduceOnce } from '../core/pipeline/index.js';
 import type { PluginRunner } from '../core/ports/plugin-runner.js';
+import { diffJson } from '../core/testing/index.js';
 import { formatRejection, openInput, readJsonLines, readJsonOption, type ByteSource, type Output } from './io.js';
 import { escapeBlock, escapeLine, jsonText, quoted } from './text.js';
 
@@ -92,7 +93,22 @@ export async function reduceCommand(flags: ReduceFlags, deps: { runner: PluginRu
   }
   const { latest, duplicates, outOfOrder } = reports;
 
-  const summary = await reduceOnce(handle, latest, { options: validOptions, partitions, now: toIso(deps.clock.now()) });
+  const now = toIso(deps.clock.now());
+  const summary = await reduceOnce(handle, latest, { options: validOptions, partitions, now });
+  if (partitions > 1) {
+    // The partitioned answer is only worth printing if it is the answer: by the merge laws it
+    // equals folding everything at once, which costs one more pass and proves it.
+    const whole = await reduceOnce(handle, latest, { options: validOptions, partitions: 1, now });
+    const [difference] = diffJson(whole, summary);
+    if (difference !== undefined) {
+      const show = (value: unknown) => (value === undefined ? '(missing)' : quoted(JSON.stringify(value), 80));
+      throw new PluginLawError(
+        ErrorCodes.PluginLaw,
+        `${handle.info.name} breaks partition independence: the ${latest.length} reports folded in ${partitions} partitions and merged give a different summary than folded in one; at ${difference.path === '' ? 'the top' : difference.path}: ${show(difference.expected)} in one, ${show(difference.actual)} merged`,
+        { plugin: handle.info.name, hook: 'merge' },
+      );
+    }
+  }
   if (flags.json) {
     output.out(`${jsonText(summary)}\n`);
   } else {

@@ -30,6 +30,7 @@ export const ErrorCodes = {
   Forbidden: 'EDGESUM_FORBIDDEN',
   NoRoute: 'EDGESUM_NO_ROUTE',
   BodyTooLarge: 'EDGESUM_BODY_TOO_LARGE',
+  PluginLaw: 'EDGESUM_PLUGIN_LAW',
 } as const;
 
 /** One of the stable codes in {@link ErrorCodes}. */
@@ -59,6 +60,7 @@ const hints: Record<ErrorCode, string> = {
   EDGESUM_UNAUTHENTICATED: 'Send "Authorization: Bearer TOKEN" with a token the node is configured with.',
   EDGESUM_FORBIDDEN: "Use a token with the role the route needs (edge tokens post only their own destination's reports).",
   EDGESUM_NO_ROUTE: 'See GET /openapi.json for the routes a node serves.',
+  EDGESUM_PLUGIN_LAW: "Fix the reducer so that it obeys the named law (see the Reducer type in edgesum/plugin); checkReducerLaws from edgesum/testing finds a small counterexample.",
   EDGESUM_BODY_TOO_LARGE: "Send smaller batches: the node's limits.bodyBytes and limits.batchItems bound a request.",
 };
 
@@ -148,6 +150,8 @@ export class PluginMemoryError extends PluginError {}
 export class PluginStackError extends PluginError {}
 /** The hook returned something that is not acceptable output (not JSON, too big, wrong shape). */
 export class PluginOutputError extends PluginError {}
+/** The plugin broke one of the laws its kind must obey (a reducer's partition independence, say). */
+export class PluginLawError extends PluginError {}
 
 /** A name that does not exist: a binding, a level, a plugin. */
 export class NotFoundError extends EdgesumError {}

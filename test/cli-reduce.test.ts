@@ -66,4 +66,14 @@ describe('edgesum reduce', () => {
     expect(code).toBe(2);
     expect(stderr).toContain('--options: not valid JSON');
   });
+
+  it('exits 1 naming partition independence when K partitions give another summary than one', async () => {
+    const { code, stdout, stderr } = await cli('reduce', '--reducer', './test/fixtures/plugins/average-of-averages.ts', '--reports', 'plugins/health/fixtures/reports.jsonl', '--partitions', '3', '--json');
+    expect(code).toBe(1);
+    expect(stdout).toBe('');
+    const { error } = JSON.parse(stderr) as { error: { code: string; message: string } };
+    expect(error.code).toBe(ErrorCodes.PluginLaw);
+    expect(error.message).toMatch(/^average-of-averages breaks partition independence: the \d+ reports folded in 3 partitions and merged give a different summary than folded in one; at the top: /);
+    expect((await cli('reduce', '--reducer', './test/fixtures/plugins/average-of-averages.ts', '--reports', 'plugins/health/fixtures/reports.jsonl', '--json')).code).toBe(0);
+  });
 });
