@@ -112,14 +112,18 @@ export interface PluginMeta {
  *   as folding any partition of them separately and merging the parts.
  * - `add` is order-insensitive: the same set of reports in any order gives the same `finish`.
  * - If `remove` is given: `remove(add(acc, r), r) ≡ acc` as far as `finish` can tell.
- * - Determinism: same inputs, same outputs. Hooks may read only their arguments and `ctx`.
+ * - Determinism: same inputs, same outputs. Hooks may read only their arguments and `ctx`
+ *   (`ctx.now` is the clock; the sandbox's `Date` is `ctx.now` and its `Math.random` seeded).
+ * - Level independence: a hook gives the same result at every level (`ctx.level` is for logs).
  * - Hooks may mutate and return their first argument (the accumulator); they must never mutate a
  *   report or the second accumulator of `merge`.
  * - Accumulators and summaries are JSON and stay bounded in size whatever the number of reports
  *   (keep top-k, not all).
  *
  * @typeParam Options - the validated options type.
- * @typeParam Acc - the accumulator, a JSON value.
+ * @typeParam Acc - the accumulator, a JSON value. Declare it with `type Acc = { … }`: an
+ *   `interface` has no index signature, so TypeScript cannot prove it is JSON (TS2344); add
+ *   `[key: string]: Json;` to an interface that must stay one.
  * @typeParam Summary - the finished summary, a JSON value.
  */
 export interface Reducer<Options = JsonObject, Acc extends Json = Json, Summary extends Json = Json> extends PluginMeta {
@@ -212,7 +216,17 @@ export interface Decision {
 /**
  * A rollout policy: a pure decision function, called at each level per rollout when a child's
  * state or summary changes and when a requested recheck falls due.
- * Laws: deterministic (same input, same decision); `targets` ⊆ children ids.
+ *
+ * **Laws** (checked by `checkPolicyConformance` from `edgesum/testing`):
+ * - Determinism: the same input and options give the same decision. Read the time from
+ *   `input.now`, never the clock; the sandbox's `Date` is `input.now` and its `Math.random` seeded.
+ * - The decision is well formed: `targets` and `timedOut` are ids of `input.children` (never a
+ *   skipped one), with no duplicates; `complete` has no targets; `pause` comes with
+ *   `budgetExceeded: true`.
+ * - Idempotence: the same input with the returned `memo` fed back gives the same decision, so a
+ *   level that asks twice (after a restart, say) does the same thing.
+ * - No mutation of the input or the options, and a decision that survives a JSON round trip.
+ * The controller also refuses a decision that would start more children than the level's grant.
  */
 export interface Policy<Options = JsonObject> extends PluginMeta {
   decide(input: PolicyInput, options: Options): Decision;
