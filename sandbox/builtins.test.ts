@@ -89,7 +89,11 @@ async function decideAll(handle: PolicyHandle, options: Json): Promise<Json> {
   return (await handle.decide(inputs, options, { id: 'region-eu', kind: 'region' })) as unknown as Json;
 }
 
-describe.skipIf(builtins.length === 0)('built-in plugins in the sandbox', () => {
+describe('built-in plugins in the sandbox', () => {
+  it('finds the built-in plugins to run', () => {
+    expect(builtins.length).toBeGreaterThan(0);
+  });
+
   // Far above what any built-in does here, so a busy machine cannot turn a test into a timeout.
   const quickjs = new QuickJsRunner({ limits: { timeMs: 60_000 } });
   const inline = new InlineRunner();
