@@ -109,7 +109,14 @@ export async function serveLevel(config: LoadedServeConfig, options: ServeOption
     limits: { bodyBytes: config.limits.bodyBytes, batchItems: config.limits.batchItems, requestTimeoutMs: config.limits.requestTimeout },
     parentToken: config.parent?.token,
   });
-  await server.listen({ host: config.listen.host, port: config.listen.port });
+  try {
+    await server.listen({ host: config.listen.host, port: config.listen.port });
+  } catch (error) {
+    node.stop();
+    await runner.dispose();
+    store.close();
+    throw new ValidationError(ErrorCodes.InvalidConfig, `${config.file}: listen: cannot listen on ${config.listen.host}:${config.listen.port} (${(error as NodeJS.ErrnoException).code ?? 'error'})`, { cause: error });
+  }
   const address = server.server.address();
   const port = typeof address === 'object' && address !== null ? address.port : config.listen.port;
   const url = `http://${config.listen.host.includes(':') ? `[${config.listen.host}]` : config.listen.host}:${port}`;
