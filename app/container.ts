@@ -12,8 +12,8 @@ import { MemoryNodeStore, type NodeStore } from '../core/storage/index.js';
 import { InProcessBus, type Transport } from '../core/transport/index.js';
 import type { EdgeAgent } from '../core/rollout/edge-agent.js';
 import { LevelRollouts } from '../core/rollout/host.js';
-import type { PluginRunner } from '../core/ports/index.js';
-import { QuickJsRunner } from '../sandbox/index.js';
+import type { PluginLimits, PluginRunner } from '../core/ports/index.js';
+import { InlineRunner, PooledRunner, QuickJsRunner } from '../sandbox/index.js';
 
 /**
  * Explicit injection tokens. Registrations name them directly; nothing relies on emitted
@@ -131,13 +131,24 @@ export function createLevelContainer(root: DependencyContainer, level: Level): D
 /** Edges with no agent attached: directives are only recorded, for the edges to fetch. */
 const unattendedEdges: EdgeAgent = { apply() {} };
 
+/** The plugin runners a command line or a serve config can name. */
+export type RunnerName = 'quickjs' | 'quickjs-pool' | 'inline';
+
+/** A runner by name, with limits for every plugin it loads (the inline runner has none to enforce). */
+export function runnerNamed(name: RunnerName, limits?: Partial<PluginLimits>): PluginRunner {
+  const options = limits === undefined ? {} : { limits };
+  if (name === 'inline') return new InlineRunner();
+  if (name === 'quickjs-pool') return new PooledRunner(options);
+  return new QuickJsRunner(options);
+}
+
 /**
  * The runner every hierarchy gets unless told otherwise: QuickJS, for every plugin, built-ins
  * included. Its deadlines run on the wall clock; what plugins see as "now" comes from the injected
  * clock through each call.
  */
 export function defaultRunner(_clock: Clock): PluginRunner {
-  return new QuickJsRunner();
+  return runnerNamed('quickjs');
 }
 
 /**

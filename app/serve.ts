@@ -4,15 +4,13 @@ import { ErrorCodes, ValidationError } from '../core/errors.js';
 import { silentLogger, type Logger } from '../core/log/index.js';
 import { Topology } from '../core/model/index.js';
 import type { LevelNode } from '../core/node/index.js';
-import type { PluginRunner } from '../core/ports/index.js';
 import { MemoryNodeStore, type NodeStore } from '../core/storage/index.js';
-import { InlineRunner, PooledRunner, QuickJsRunner } from '../sandbox/index.js';
 import { buildServer, type ServedNode } from '../server/app.js';
 import { TokenAuthority } from '../server/auth.js';
 import type { LoadedServeConfig } from '../server/config.js';
 import { HttpTransport } from '../server/http-transport.js';
 import { openSqliteStore } from '../sqlite/store.js';
-import { createLevelContainer, createRootContainer, Tokens } from './container.js';
+import { createLevelContainer, createRootContainer, runnerNamed, Tokens } from './container.js';
 
 /** What a served node may be given instead of the defaults. */
 export interface ServeOptions {
@@ -50,7 +48,7 @@ export async function serveLevel(config: LoadedServeConfig, options: ServeOption
     parent: level.parent === undefined || config.parent === undefined ? undefined : { id: level.parent, url: config.parent.url, token: config.parent.token },
     advertise: config.advertise,
   });
-  const runner = runnerFor(config.runner, config.limits.plugin);
+  const runner = runnerNamed(config.runner, config.limits.plugin);
   const root = createRootContainer(topology, config.bindings, {
     clock,
     logger: options.logger ?? silentLogger,
@@ -134,11 +132,4 @@ export async function serveLevel(config: LoadedServeConfig, options: ServeOption
       store.close();
     },
   };
-}
-
-function runnerFor(name: 'quickjs' | 'quickjs-pool' | 'inline', limits: LoadedServeConfig['limits']['plugin']): PluginRunner {
-  const options = limits === undefined ? {} : { limits };
-  if (name === 'inline') return new InlineRunner();
-  if (name === 'quickjs-pool') return new PooledRunner(options);
-  return new QuickJsRunner(options);
 }

@@ -1,9 +1,9 @@
 import { Command, CommanderError, Option } from 'commander';
 import { systemClock } from '../core/clock/index.js';
 import { FilePluginCatalog } from '../core/catalog/index.js';
-import { defaultRunner } from '../app/container.js';
+import { runnerNamed, type RunnerName } from '../app/container.js';
 import { EdgesumError, ErrorCodes, ValidationError } from '../core/errors.js';
-import { InlineRunner, PooledRunner, type PluginRunner } from '../sandbox/index.js';
+import type { PluginRunner } from '../core/ports/index.js';
 import { decideCases } from './cases.js';
 import type { ServeFlags } from './serve.js';
 import { decideCommand, type DecideFlags } from './decide.js';
@@ -27,9 +27,8 @@ const usageCodes = new Set<string>([
 ]);
 
 function runnerFor(name: string): PluginRunner {
-  if (name === 'inline') return new InlineRunner();
-  if (name === 'quickjs-pool') return new PooledRunner();
-  return defaultRunner(systemClock);
+  // Commander already refused any name but these choices.
+  return runnerNamed(name as RunnerName);
 }
 
 function usage(message: string): ValidationError {

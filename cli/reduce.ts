@@ -1,9 +1,8 @@
 import { toIso, type Clock } from '../core/clock/index.js';
 import type { PluginCatalog } from '../core/catalog/index.js';
-import type { StatusReport } from '../core/contract.js';
 import { ErrorCodes, PluginLawError, ValidationError } from '../core/errors.js';
-import { parseReport, reportKey } from '../core/model/index.js';
-import { compileOptions, reduceOnce } from '../core/pipeline/index.js';
+import { parseReport } from '../core/model/index.js';
+import { compileOptions, LatestReports, reduceOnce } from '../core/pipeline/index.js';
 import type { PluginRunner } from '../core/ports/plugin-runner.js';
 import { diffJson } from '../core/testing/index.js';
 import { formatRejection, openInput, readJsonLines, readJsonOption, type ByteSource, type Output } from './io.js';
@@ -34,28 +33,6 @@ export function wholeNumber(value: string, flag: string, min: number, max: numbe
     });
   }
   return n;
-}
-
-/** The latest report per (destination, object), kept as reports stream in, in first-seen order. */
-class LatestReports {
-  private readonly byKey = new Map<string, StatusReport>();
-  duplicates = 0;
-  outOfOrder = 0;
-
-  add(report: StatusReport): void {
-    const key = reportKey(report);
-    const previous = this.byKey.get(key);
-    if (previous !== undefined && report.seq <= previous.seq) {
-      if (report.seq === previous.seq) this.duplicates++;
-      else this.outOfOrder++;
-      return;
-    }
-    this.byKey.set(key, report);
-  }
-
-  get latest(): StatusReport[] {
-    return [...this.byKey.values()];
-  }
 }
 
 /**

@@ -41,6 +41,12 @@ export function hashToken(token: string): string {
   return createHash('sha256').update(token, 'utf8').digest('hex');
 }
 
+/** The SHA-256 of the token an `Authorization: Bearer …` header presents, or `undefined` without one. */
+function presentedDigest(header: string | undefined): Buffer | undefined {
+  const match = /^Bearer ([\x21-\x7e]{1,4096})$/.exec(header ?? '');
+  return match === null ? undefined : createHash('sha256').update(match[1]!, 'utf8').digest();
+}
+
 /**
  * Matches bearer tokens against the configured hashes. Every configured hash is compared, each in
  * constant time, so neither the comparison nor the number of comparisons depends on the secret.
@@ -57,9 +63,8 @@ export class TokenAuthority {
 
   /** The principal of an `Authorization` header value, or `undefined` when it carries no valid token. */
   authenticate(header: string | undefined): Principal | undefined {
-    const match = /^Bearer ([\x21-\x7e]{1,4096})$/.exec(header ?? '');
-    if (match === null) return undefined;
-    const presented = createHash('sha256').update(match[1]!, 'utf8').digest();
+    const presented = presentedDigest(header);
+    if (presented === undefined) return undefined;
     let found: Principal | undefined;
     for (const token of this.tokens) {
       if (timingSafeEqual(presented, token.digest) && found === undefined) found = token.principal;
@@ -76,9 +81,8 @@ export class TokenAuthority {
     const digest = createHash('sha256').update(token, 'utf8').digest();
     const principal: Principal = { name: 'parent', roles: new Set<Role>(['parent']), destination: undefined, level: undefined };
     return (header) => {
-      const match = /^Bearer ([\x21-\x7e]{1,4096})$/.exec(header ?? '');
-      if (match === null) return undefined;
-      return timingSafeEqual(createHash('sha256').update(match[1]!, 'utf8').digest(), digest) ? principal : undefined;
+      const presented = presentedDigest(header);
+      return presented !== undefined && timingSafeEqual(presented, digest) ? principal : undefined;
     };
   }
 }

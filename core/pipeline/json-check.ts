@@ -1,11 +1,8 @@
 import { ErrorCodes, formatPath, PluginOutputError, type ErrorDetails } from '../errors.js';
+import { maxJsonDepth } from '../model/index.js';
 
-/**
- * Deepest nesting of containers a JSON value may have, the root being depth 0: the limit the wire
- * (`JsonSchema` in core/model) puts on accumulators, so anything a hook returns within it can be
- * forwarded to the parent level.
- */
-export const maxJsonDepth = 64;
+// The wire's own depth limit, so anything a hook returns within it can be forwarded to the parent.
+export { maxJsonDepth };
 
 /** Where a value stops being plain JSON, and why. */
 export interface JsonProblem {

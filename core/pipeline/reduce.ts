@@ -3,22 +3,36 @@ import { reportKey } from '../model/index.js';
 import type { ReducerHandle } from '../ports/plugin-runner.js';
 import { checkHookResults } from './json-check.js';
 
-/** The latest report per (destination, object), in first-seen order, with what was dropped. */
-export function latestReports(reports: readonly StatusReport[]): { latest: StatusReport[]; duplicates: number; outOfOrder: number } {
-  const byKey = new Map<string, StatusReport>();
-  let duplicates = 0;
-  let outOfOrder = 0;
-  for (const report of reports) {
+/**
+ * The latest report per (destination, object), kept as reports arrive, in first-seen order: the
+ * newest `seq` wins; duplicates and stragglers are counted, not kept.
+ */
+export class LatestReports {
+  private readonly byKey = new Map<string, StatusReport>();
+  duplicates = 0;
+  outOfOrder = 0;
+
+  add(report: StatusReport): void {
     const key = reportKey(report);
-    const previous = byKey.get(key);
+    const previous = this.byKey.get(key);
     if (previous !== undefined && report.seq <= previous.seq) {
-      if (report.seq === previous.seq) duplicates++;
-      else outOfOrder++;
-      continue;
+      if (report.seq === previous.seq) this.duplicates++;
+      else this.outOfOrder++;
+      return;
     }
-    byKey.set(key, report);
+    this.byKey.set(key, report);
   }
-  return { latest: [...byKey.values()], duplicates, outOfOrder };
+
+  get latest(): StatusReport[] {
+    return [...this.byKey.values()];
+  }
+}
+
+/** The latest report per (destination, object) of a whole batch, in first-seen order, with what was dropped. */
+export function latestReports(reports: readonly StatusReport[]): { latest: StatusReport[]; duplicates: number; outOfOrder: number } {
+  const tracker = new LatestReports();
+  for (const report of reports) tracker.add(report);
+  return { latest: tracker.latest, duplicates: tracker.duplicates, outOfOrder: tracker.outOfOrder };
 }
 
 /** How to run a one-shot reduction. */

@@ -1,12 +1,12 @@
 /** Runs `edgesum serve` as a real process on loopback, for the integration tests of served nodes. */
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { createHash } from 'node:crypto';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import type { StatusReport } from '../../core/contract.js';
+import { hashToken } from '../../server/auth.js';
 
 const repo = resolve(import.meta.dirname, '..', '..');
 
@@ -23,7 +23,7 @@ export interface NodeProcess {
 
 /** A token entry for a config, hashed as the config stores it. */
 export function token(name: string, roles: string[], bound: { destination?: string; level?: string } = {}) {
-  return { name, sha256: createHash('sha256').update(name).digest('hex'), roles, ...bound };
+  return { name, sha256: hashToken(name), roles, ...bound };
 }
 
 /** Writes a config (JSON is YAML) into a fresh folder and returns its path. */
