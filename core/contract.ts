@@ -271,7 +271,9 @@ export function readPath(value: unknown, path: string): unknown {
       key = path.slice(i, end);
       i = end;
     }
-    if (typeof current !== 'object') return undefined;
+    // JSON members only: `constructor`, `__proto__` or an array's `length` are not in the report.
+    if (typeof current !== 'object' || !Object.prototype.hasOwnProperty.call(current, key)) return undefined;
+    if (Array.isArray(current) && !/^\d+$/.test(String(key))) return undefined;
     current = (current as Record<string | number, unknown>)[key];
   }
   return current;

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { FieldPathSchema, IdSchema, JsonSchema, LabelsSchema, parseDuration, recordOf } from '../model/index.js';
+import { durationMessage, FieldPathSchema, IdSchema, JsonSchema, LabelsSchema, parseDuration, recordOf } from '../model/index.js';
 
 /** A size: a whole number, or a percentage of a total (`"25%"`, rounded up). */
 export const SizeSchema = z.union([z.number().int().nonnegative(), z.string().regex(/^\d+(\.\d+)?%$/, 'must be a whole number or a percentage like "25%"')]);
@@ -23,20 +23,13 @@ export const LevelPolicySchema = z.strictObject({
   options: recordOf(JsonSchema).default({}),
 });
 
-/**
- * Longest grant: a grant ends at a timestamp, and one beyond what a date can hold would fail every
- * decision that starts a child instead of being refused with the spec.
- */
-export const maxGrantMs = 100 * 366 * 24 * 3_600_000;
-
 /** The scope a parent grants each child it targets: how many of the child's own children it may start, for how long. */
 export const GrantSpecSchema = z.strictObject({
   maxStarted: SizeSchema.optional(),
   /** A duration string; kept as written so the spec travels down in directives unchanged. */
   for: z
     .string()
-    .refine((text) => parseDuration(text) !== undefined, 'must be a duration like "90s", "5m" or "1h30m"')
-    .refine((text) => (parseDuration(text) ?? 0) <= maxGrantMs, 'must be at most 100 years')
+    .refine((text) => parseDuration(text) !== undefined, durationMessage)
     .optional(),
 });
 
