@@ -1,0 +1,1 @@
+export { connectNatsTransport, NatsTransport, type NatsTransportOptions } from './transport.js';
