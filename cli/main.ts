@@ -6,6 +6,7 @@ import { EdgesumError, ErrorCodes, ValidationError } from '../core/errors.js';
 import type { PluginRunner } from '../core/ports/index.js';
 import { decideCases } from './cases.js';
 import type { ServeFlags } from './serve.js';
+import type { SimulateFlags } from './simulate.js';
 import { decideCommand, type DecideFlags } from './decide.js';
 import { demoCommand, type DemoFlags } from './demo.js';
 import { formatError, processOutput, type ByteSource, type Output } from './io.js';
@@ -119,6 +120,23 @@ export function buildCli(output: Output, state: { exitCode: number }, stdin: Byt
       // Loaded on use: the HTTP server and its dependencies would slow every other command's start.
       const { serveCommand } = await import('./serve.js');
       state.exitCode = await serveCommand(flags, { output, ...(port === undefined ? {} : { port }) });
+    });
+  program
+    .command('simulate')
+    .description('run a simulated hierarchy under injected faults and print convergence time and traffic per level')
+    .addOption(new Option('--transport <kind>', 'how the levels talk: in one process, or over real nats-server processes on loopback').choices(['inproc', 'http', 'nats']).default('inproc'))
+    .option('--regions <n>', 'regions under the center', '2')
+    .option('--sites <n>', 'sites under each region', '2')
+    .option('--destinations <n>', 'edge clusters across all sites', '200')
+    .option('--rounds <n>', 'rounds of reports, one a second', '5')
+    .option('--seed <n>', 'seed of the simulated fleet', '42')
+    .option('--faults <spec>', 'comma-separated KIND:LEVEL@START+DURATION, as in partition:region-1@1s+3s', '')
+    .option('--json', 'print one JSON object')
+    .addOption(runnerOption())
+    .action(async (flags: SimulateFlags & { runner: string }) => {
+      // Loaded on use, like serve: the NATS client is loaded only by a NATS run.
+      const { simulateCommand } = await import('./simulate.js');
+      state.exitCode = await withRunner(flags.runner, (runner) => simulateCommand(flags, { output, runner }));
     });
   return program;
 }
