@@ -1,10 +1,12 @@
 /** Serve configs with `transport: nats`: what they need, and every mistake named with its key path. */
+import { spawnSync } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ErrorCodes, ValidationError } from '../core/errors.js';
 import { loadServeConfig } from '../server/config.js';
+import { requireNatsServer } from './support/nats.js';
 
 const topology = '{levels: [{id: center, kind: center}, {id: site-1, kind: site, parent: center}], destinations: []}';
 
@@ -36,6 +38,17 @@ describe('serve configs over NATS', () => {
     expect(config.nats).toMatchObject({ url: 'nats://127.0.0.1:4222', domain: 'leaf-1', parentDomain: 'hub', credentials: join(site.dir, 'site.creds'), timeout: 5_000 });
     expect(load('level: center\nnats: {url: [nats://a:4222, tls://b:4222], childDomains: {site-1: leaf-1}}\ntransport: nats\n').load().nats?.childDomains).toEqual({ 'site-1': 'leaf-1' });
     expect(load('level: center\n').load().transport).toBe('http');
+  });
+
+  it('loads the hub-and-leaves example, whose nats-server configs the server accepts', () => {
+    const center = loadServeConfig('examples/nats/center.yaml');
+    expect(center.nats).toMatchObject({ domain: 'hub', childDomains: { 'site-1': 'leaf-1', 'site-2': 'leaf-2' } });
+    for (const site of ['site-1', 'site-2']) expect(loadServeConfig(`examples/nats/${site}.yaml`)).toMatchObject({ level: site, transport: 'nats', nats: { parentDomain: 'hub' } });
+    requireNatsServer();
+    for (const server of ['hub', 'leaf-1', 'leaf-2']) {
+      const check = spawnSync(process.env.NATS_SERVER ?? 'nats-server', ['-c', `${server}.conf`, '-t'], { cwd: 'examples/nats', encoding: 'utf8', env: { ...process.env, PATH: `${process.env.PATH}:/usr/sbin` } });
+      expect(check.stderr).toMatch(/is valid/);
+    }
   });
 
   it('names the key path of every mistake', () => {
