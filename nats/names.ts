@@ -45,3 +45,8 @@ export const statusSubject = (level: string): string => `edgesum.status.${token(
 export function partialMsgId(level: string, epoch: number, seq: number, beat?: number): string {
   return `${token(level)}.${epoch}.${seq}${beat === undefined ? '' : `.beat.${beat}`}`;
 }
+
+/** The message id of a directive: the parent, the child, the rollout and the parent's directive seq. */
+export function directiveMsgId(parent: string, child: string, rollout: string, seq: number): string {
+  return `${token(parent)}.${token(child)}.${token(rollout)}.${seq}`;
+}

@@ -7,7 +7,7 @@ import { EdgesumError, ErrorCodes, type ErrorCode } from '../core/errors.js';
 import type { Logger } from '../core/log/index.js';
 import { IdSchema, parseOrThrow } from '../core/model/index.js';
 import { DestinationStatusSchema, DirectiveMessageSchema, PartialMessageSchema, type DestinationStatus, type DirectiveMessage, type LevelEndpoint, type PartialMessage, type Transport } from '../core/transport/index.js';
-import { grantKey, grantsBucket, grantsConsumer, grantsFilter, grantsStream, inConsumer, inStream, partialMsgId, statusSubject, upStream, upSubject } from './names.js';
+import { grantKey, grantsBucket, grantsConsumer, grantsFilter, grantsStream, inConsumer, directiveMsgId, inStream, partialMsgId, statusSubject, upStream, upSubject } from './names.js';
 
 /** What the NATS transport of one served node is built from. */
 export interface NatsTransportOptions {
@@ -168,8 +168,10 @@ export class NatsTransport implements Transport {
   async sendDirective(to: string, message: DirectiveMessage): Promise<void> {
     if (this.grants === undefined || !this.options.children.includes(to)) throw unreachable(to, `level ${this.options.self} has no child "${to}"`);
     try {
-      const kv = await this.grants;
-      await kv.put(grantKey(to, message.rollout.id), JSON.stringify(message));
+      await this.grants;
+      // A put into the bucket's stream directly, to give it a message id: a directive resent after
+      // a lost acknowledgement is dropped by the bucket's dedupe window instead of stored twice.
+      await this.js.publish(`$KV.${grantsBucket}.${grantKey(to, message.rollout.id)}`, JSON.stringify(message), { msgID: directiveMsgId(message.from, to, message.rollout.id, message.seq), timeout: this.timeoutMs });
     } catch (error) {
       throw unreachable(to, `level ${this.options.self} could not store the directive for ${to} in bucket ${grantsBucket} (${describe(error)})`);
     }
