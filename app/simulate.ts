@@ -8,17 +8,28 @@ import { parseDuration, type Level, type Topology } from '../core/model/index.js
 import { Hierarchy, parseHierarchyConfig, type LevelNode } from '../core/node/index.js';
 import type { PluginRunner } from '../core/ports/index.js';
 import { fleetBindings, fleetReports, fleetRollout, fleetTopology, type FleetShape } from '../core/sim/fleet.js';
+import type { StatusReport } from '../core/contract.js';
+import { silentLogger } from '../core/log/index.js';
+import { MemoryNodeStore } from '../core/storage/index.js';
 import { InProcessBus, type DestinationStatus, type DirectiveMessage, type LevelEndpoint, type PartialMessage, type Transport } from '../core/transport/index.js';
 import { createHierarchy, createLevelContainer, createRootContainer, Tokens } from './container.js';
 
-/** A fault injected into a simulated hierarchy. Only link partitions are simulated so far. */
+/** The faults a simulation can inject. */
+export const faultKinds = ['partition', 'restart', 'flap', 'slow'] as const;
+
+/**
+ * A fault injected into a simulated hierarchy for a window of time: `partition` cuts the level's
+ * link to its parent; `restart` kills the level's node (its edges hold their reports) and starts it
+ * again from its store when the window ends; `flap` makes every destination below the level report
+ * ready and not ready by turns; `slow` makes the level take in at most one child partial a second,
+ * the rest waiting in its inbox.
+ */
 export interface Fault {
-  readonly kind: 'partition';
-  /** The level cut off from its parent. */
+  readonly kind: (typeof faultKinds)[number];
   readonly level: string;
-  /** When the link goes down, from the start of the run. */
+  /** When the fault starts, from the start of the run. */
   readonly atMs: number;
-  /** How long it stays down. */
+  /** How long it lasts. */
   readonly forMs: number;
 }
 
@@ -52,8 +63,9 @@ export interface SimulationResult {
   reports: { count: number; bytes: number };
   faults: Fault[];
   /**
-   * How long after the last fault ended the center's summaries equalled those of the same run
-   * without faults: on the simulated clock in process, on the wall clock over NATS.
+   * How long after the last fault ended (or the last round of reports, when that came later) the
+   * center's summaries equalled those of the same run without faults: on the simulated clock in
+   * process, on the wall clock over NATS.
    */
   convergence: { converged: boolean; ms: number | null; clock: 'simulated' | 'wall' };
   /** Per tier: partials sent up, directives sent down. */
@@ -66,9 +78,8 @@ const stepMs = 1_000;
 const pollMs = 200;
 
 /**
- * Parses `--faults`: comma-separated `partition:LEVEL@START+DURATION` (`partition:region-2@2s+5s`
- * cuts region-2 from its parent two seconds into the run, for five seconds). Levels must exist and
- * have a parent.
+ * Parses `--faults`: comma-separated `KIND:LEVEL@START+DURATION` (`partition:region-2@2s+5s` cuts
+ * region-2 from its parent two seconds into the run, for five seconds).
  *
  * @throws ValidationError (`EDGESUM_USAGE`) naming the fault that is wrong.
  */
@@ -79,15 +90,51 @@ export function parseFaults(spec: string, topology: Topology): Fault[] {
     const fail = (why: string) => new ValidationError(ErrorCodes.Usage, `--faults: "${text.trim().slice(0, 100)}": ${why}`);
     if (match === null) throw fail('expected KIND:LEVEL@START+DURATION, as in partition:region-1@2s+5s');
     const [, kind, level, at, span] = match as unknown as [string, string, string, string, string];
-    if (kind !== 'partition') throw fail(`fault kind "${kind}" is not simulated yet; the kinds are: partition`);
+    if (!(faultKinds as readonly string[]).includes(kind)) throw fail(`no fault kind "${kind}"; the kinds are: ${faultKinds.join(', ')}`);
     const target = topology.levels.get(level);
     if (target === undefined) throw fail(`no level "${level}" in the simulated topology`);
-    if (target.parent === undefined) throw fail(`"${level}" is the center: it has no link to cut`);
+    if (kind === 'partition' && target.parent === undefined) throw fail(`"${level}" is the center: it has no link to cut`);
+    if (kind === 'slow' && topology.children(level).length === 0) throw fail(`"${level}" has no child levels whose partials it could be slow to take`);
+    if (kind === 'flap' && topology.destinationsBelow(level).length === 0) throw fail(`no destination is below "${level}"`);
     const atMs = parseDuration(at);
     const forMs = parseDuration(span);
     if (atMs === undefined || forMs === undefined || forMs === 0) throw fail('START and DURATION must be durations like 2s or 1m, the duration above zero');
-    return { kind: 'partition', level, atMs, forMs };
+    return { kind: kind as Fault['kind'], level, atMs, forMs };
   });
+}
+
+/**
+ * The inboxes of levels made slow: while a level is slow, or still has a backlog, a child partial
+ * for it is accepted into its inbox (as a stream would take it) and handed over one per step.
+ */
+class SlowInboxes {
+  private readonly slow = new Set<string>();
+  private readonly queues = new Map<string, { endpoint: LevelEndpoint; messages: PartialMessage[] }>();
+
+  wrap(level: string, endpoint: LevelEndpoint): LevelEndpoint {
+    const inbox = { endpoint, messages: [] as PartialMessage[] };
+    this.queues.set(level, inbox);
+    return {
+      ...endpoint,
+      onPartial: async (message) => {
+        if (this.slow.has(level) || inbox.messages.length > 0) inbox.messages.push(message);
+        else await endpoint.onPartial(message);
+      },
+    };
+  }
+
+  set(level: string, slow: boolean): void {
+    if (slow) this.slow.add(level);
+    else this.slow.delete(level);
+  }
+
+  /** Hands every backlogged level the oldest partial in its inbox. */
+  async step(): Promise<void> {
+    for (const inbox of this.queues.values()) {
+      const next = inbox.messages.shift();
+      if (next !== undefined) await inbox.endpoint.onPartial(next);
+    }
+  }
 }
 
 /**
@@ -97,14 +144,11 @@ export function parseFaults(spec: string, topology: Topology): Fault[] {
 class CountingTransport implements Transport {
   constructor(
     private readonly inner: Transport,
-    private readonly kindOf: (level: string) => Level['kind'],
-    private readonly center: string,
-    readonly traffic: SimulationResult['byLevel'],
-    readonly inbound: { bytes: number },
+    private readonly meter: Meter,
   ) {}
 
   bind(level: string, endpoint: LevelEndpoint): void {
-    this.inner.bind(level, endpoint);
+    this.inner.bind(level, this.meter.inboxes.wrap(level, endpoint));
   }
 
   unbind(level: string): void {
@@ -114,13 +158,13 @@ class CountingTransport implements Transport {
   async sendPartial(to: string, message: PartialMessage): Promise<void> {
     await this.inner.sendPartial(to, message);
     const bytes = Buffer.byteLength(JSON.stringify(message));
-    count(this.traffic[this.kindOf(message.from)].up, bytes);
-    if (to === this.center) this.inbound.bytes += bytes;
+    count(this.meter.traffic[this.meter.kindOf(message.from)].up, bytes);
+    if (to === this.meter.center) this.meter.inbound.bytes += bytes;
   }
 
   async sendDirective(to: string, message: DirectiveMessage): Promise<void> {
     await this.inner.sendDirective(to, message);
-    count(this.traffic[this.kindOf(message.from)].down, Buffer.byteLength(JSON.stringify(message)));
+    count(this.meter.traffic[this.meter.kindOf(message.from)].down, Buffer.byteLength(JSON.stringify(message)));
   }
 
   queryStatus(to: string, destination: string): Promise<DestinationStatus> {
@@ -132,16 +176,31 @@ class CountingTransport implements Transport {
   }
 }
 
+/** What every counting transport of one run shares. */
+interface Meter {
+  readonly kindOf: (level: string) => Level['kind'];
+  readonly center: string;
+  readonly traffic: SimulationResult['byLevel'];
+  readonly inbound: { bytes: number };
+  readonly inboxes: SlowInboxes;
+}
+
 function count(traffic: Traffic, bytes: number): void {
   traffic.messages++;
   traffic.bytes += bytes;
 }
 
-/** A simulated hierarchy under faults, with the means to cut and restore links. */
+/** One level's transport in a run, and how to let go of it when the level's node is killed. */
+interface LevelLink {
+  readonly transport: Transport;
+  close(): Promise<void>;
+}
+
+/** A simulated hierarchy under faults. */
 interface FaultyRun {
   readonly hierarchy: Hierarchy;
-  cut(level: string): Promise<void>;
-  restore(level: string): Promise<void>;
+  /** Cuts or restores the link between a level and its parent. */
+  link(level: string, up: boolean): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -158,61 +217,97 @@ export async function simulate(options: SimulateOptions): Promise<SimulationResu
   const { topology, bindings } = parseHierarchyConfig({ topology: fleetTopology(options.shape), bindings: fleetBindings() });
   for (const fault of options.faults) {
     if (!topology.levels.has(fault.level)) throw new ValidationError(ErrorCodes.Usage, `--faults: no level "${fault.level}" in the simulated topology`);
-    if (options.transport === 'nats' && topology.levels.get(fault.level)!.kind !== 'region') {
+    if (options.transport === 'nats' && fault.kind === 'partition' && topology.levels.get(fault.level)!.kind !== 'region') {
       throw new ValidationError(ErrorCodes.Usage, `--faults: over NATS a partition cuts a region's leaf server from the hub; "${fault.level}" is not a region`);
     }
   }
   const clock = new ManualClock();
-  const traffic: SimulationResult['byLevel'] = { center: fresh(), region: fresh(), site: fresh() };
-  const inbound = { bytes: 0 };
-  const counted = (inner: Transport) => new CountingTransport(inner, (level) => topology.levels.get(level)!.kind, topology.center.id, traffic, inbound);
+  const meter: Meter = {
+    kindOf: (level) => topology.levels.get(level)!.kind,
+    center: topology.center.id,
+    traffic: { center: fresh(), region: fresh(), site: fresh() },
+    inbound: { bytes: 0 },
+    inboxes: new SlowInboxes(),
+  };
   const baseline = await createHierarchy({ topology: fleetTopology(options.shape), bindings: fleetBindings() }, { clock, runner: options.runner });
   let run: FaultyRun | undefined;
+  let levels: Levels;
   try {
     say(`starting ${options.transport} hierarchy`);
-    run = options.transport === 'nats' ? await natsRun(topology, bindings, clock, options.runner, counted) : await inProcessRun(topology, bindings, clock, options.runner, counted);
+    const opened = options.transport === 'nats' ? await natsLinks(topology) : inProcessLinks();
+    const cleanup = opened.close;
+    try {
+      levels = await Levels.start(topology, bindings, clock, options.runner, async (level) => {
+        const link = await opened.open(level);
+        return { transport: new CountingTransport(link.transport, meter), close: link.close };
+      });
+    } catch (error) {
+      await cleanup();
+      throw error;
+    }
+    const live = levels;
+    run = {
+      hierarchy: live.hierarchy,
+      link: opened.link,
+      close: async () => {
+        await live.close();
+        await cleanup();
+      },
+    };
     await run.hierarchy.startRollout(fleetRollout());
-    const lastFaultEnd = Math.max(0, ...options.faults.map((fault) => fault.atMs + fault.forMs));
-    const down = new Set<string>();
+    const windowEnd = Math.max(0, ...options.faults.map((fault) => fault.atMs + fault.forMs));
+    const active = new Set<Fault>();
+    const held: StatusReport[] = [];
     let reportCount = 0;
     let reportBytes = 0;
     let convergedAt: number | undefined;
     let restoredAt: number | undefined;
     const wall = options.transport === 'nats';
     const deadline = performance.now() + (options.convergeWithinMs ?? 120_000);
-    for (let step = 0; ; step++) {
-      const t = step * stepMs;
+    for (let step = 0, t = 0; ; step++) {
       for (const fault of options.faults) {
-        const shouldBeDown = t >= fault.atMs && t < fault.atMs + fault.forMs;
-        if (shouldBeDown && !down.has(fault.level)) {
-          down.add(fault.level);
-          await run.cut(fault.level);
-        } else if (!shouldBeDown && down.has(fault.level) && !options.faults.some((other) => other.level === fault.level && t >= other.atMs && t < other.atMs + other.forMs)) {
-          down.delete(fault.level);
-          await run.restore(fault.level);
+        const on = t >= fault.atMs && t < fault.atMs + fault.forMs;
+        if (on === active.has(fault)) continue;
+        if (on) active.add(fault);
+        else active.delete(fault);
+        // Overlapping faults of one kind on one level act as one: the first starts it, the last ends it.
+        if ([...active].some((other) => other !== fault && other.kind === fault.kind && other.level === fault.level)) continue;
+        if (fault.kind === 'partition') await run.link(fault.level, !on);
+        else if (fault.kind === 'slow') meter.inboxes.set(fault.level, on);
+        else if (fault.kind === 'restart' && on) await live.kill(fault.level);
+        else if (fault.kind === 'restart') {
+          await live.revive(fault.level);
+          const mine = new Set(topology.destinationsBelow(fault.level).map((destination) => destination.id));
+          const due = held.filter((report) => mine.has(report.destination) && !live.dead(topology.destinations.get(report.destination)!.parent));
+          run.hierarchy.ingest(due);
+          held.splice(0, held.length, ...held.filter((report) => !due.includes(report)));
         }
       }
-      if (step < options.rounds) {
-        const reports = fleetReports(fleetTopology(options.shape), { seed: options.seed + step, now: clock.now(), seq: step + 1 });
-        reportCount += reports.length;
-        for (const report of reports) reportBytes += Buffer.byteLength(JSON.stringify(report));
-        run.hierarchy.ingest(reports);
-        baseline.ingest(reports);
-      }
-      await run.hierarchy.tick();
+      const reports = reportsAt(topology, options, step, clock.now(), [...active].filter((fault) => fault.kind === 'flap').map((fault) => fault.level));
+      reportCount += reports.length;
+      for (const report of reports) reportBytes += Buffer.byteLength(JSON.stringify(report));
+      // The edges of a killed node hold their reports and send them once it is back.
+      const [deliver, hold] = partition(reports, (report) => !live.dead(topology.destinations.get(report.destination)!.parent));
+      held.push(...hold);
+      run.hierarchy.ingest(deliver);
+      baseline.ingest(reports);
+      await meter.inboxes.step();
+      await live.tick();
       await baseline.settle();
-      const faultsOver = t >= lastFaultEnd && down.size === 0;
-      if (faultsOver && restoredAt === undefined) restoredAt = wall ? performance.now() : clock.now();
-      say(step < options.rounds ? `round ${step + 1}/${options.rounds}${down.size > 0 ? `, cut off: ${[...down].join(' ')}` : ''}` : 'waiting for the center to converge');
+      const faultsOver = t >= windowEnd && active.size === 0;
+      if (faultsOver && step + 1 >= options.rounds && restoredAt === undefined) restoredAt = wall ? performance.now() : clock.now();
+      const now = [...active].map((fault) => `${fault.kind} ${fault.level}`);
+      say(step < options.rounds ? `round ${step + 1}/${options.rounds}${now.length > 0 ? `, faults: ${now.join(', ')}` : ''}` : faultsOver ? 'waiting for the center to converge' : `faults: ${now.join(', ')}`);
       if (faultsOver && step + 1 >= options.rounds && isDeepStrictEqual(plain(await run.hierarchy.summaries()), plain(await baseline.summaries()))) {
         convergedAt = wall ? performance.now() : clock.now();
         break;
       }
       if (performance.now() > deadline && faultsOver) break;
-      // Once the rounds are over, a NATS run is polled more often, for a finer convergence time.
-      const wait = step + 1 >= options.rounds && faultsOver ? pollMs : stepMs;
+      // Once the rounds and faults are over, a NATS run is polled more often, for a finer convergence time.
+      const wait = step + 1 >= options.rounds && faultsOver && wall ? pollMs : stepMs;
       if (wall) await new Promise((resolve) => setTimeout(resolve, wait));
       clock.advance(wait);
+      t += wait;
     }
     const converged = convergedAt !== undefined;
     return {
@@ -223,14 +318,36 @@ export async function simulate(options: SimulateOptions): Promise<SimulationResu
       reports: { count: reportCount, bytes: reportBytes },
       faults: [...options.faults],
       convergence: { converged, ms: converged ? Math.round(convergedAt! - restoredAt!) : null, clock: wall ? 'wall' : 'simulated' },
-      byLevel: traffic,
-      center: { inboundBytes: inbound.bytes, shareOfRawReportBytes: reportBytes === 0 ? 0 : inbound.bytes / reportBytes },
+      byLevel: meter.traffic,
+      center: { inboundBytes: meter.inbound.bytes, shareOfRawReportBytes: reportBytes === 0 ? 0 : meter.inbound.bytes / reportBytes },
       wallMs: Math.round(performance.now() - started),
     };
   } finally {
     await run?.close();
     for (const node of baseline.nodes.values()) node.stop();
   }
+}
+
+/**
+ * The reports of one step: every destination's, with the next seq, in each of the first `rounds`
+ * steps; and in any step, those of the destinations below a flapping level, ready and not ready
+ * by turns.
+ */
+function reportsAt(topology: Topology, options: SimulateOptions, step: number, now: number, flapping: readonly string[]): StatusReport[] {
+  const flappers = new Set(flapping.flatMap((level) => topology.destinationsBelow(level).map((destination) => destination.id)));
+  if (step >= options.rounds && flappers.size === 0) return [];
+  const all = fleetReports(fleetTopology(options.shape), { seed: options.seed + step, now, seq: step + 1 });
+  const reports = step < options.rounds ? all : all.filter((report) => flappers.has(report.destination));
+  if (flappers.size === 0) return reports;
+  const ready = step % 2 === 0;
+  return reports.map((report) => (flappers.has(report.destination) ? { ...report, status: { ...(report.status as Record<string, unknown>), readyReplicas: ready ? 2 : 0, availableReplicas: ready ? 2 : 0 } } : report));
+}
+
+function partition<T>(items: readonly T[], keep: (item: T) => boolean): [T[], T[]] {
+  const kept: T[] = [];
+  const rest: T[] = [];
+  for (const item of items) (keep(item) ? kept : rest).push(item);
+  return [kept, rest];
 }
 
 function fresh(): { up: Traffic; down: Traffic } {
@@ -243,65 +360,133 @@ function plain(value: unknown): unknown {
 
 type Parsed = ReturnType<typeof parseHierarchyConfig>;
 
-async function inProcessRun(topology: Topology, bindings: Parsed['bindings'], clock: ManualClock, runner: PluginRunner, counted: (inner: Transport) => Transport): Promise<FaultyRun> {
+/**
+ * The live nodes of a faulty run: each level on its own composition root and transport, over a
+ * store that outlives the node, so a killed level can be started again and resume from it.
+ */
+class Levels {
+  private readonly links = new Map<string, LevelLink>();
+  private readonly down = new Set<string>();
+
+  private constructor(
+    readonly hierarchy: Hierarchy,
+    private readonly nodes: Map<string, LevelNode>,
+    private readonly make: (level: Level) => Promise<{ node: LevelNode; link: LevelLink }>,
+  ) {}
+
+  static async start(topology: Topology, bindings: Parsed['bindings'], clock: ManualClock, runner: PluginRunner, open: (level: Level) => Promise<LevelLink>): Promise<Levels> {
+    const stores = new Map<string, MemoryNodeStore>();
+    const make = async (level: Level) => {
+      const link = await open(level);
+      let store = stores.get(level.id);
+      if (store === undefined) stores.set(level.id, (store = new MemoryNodeStore()));
+      const fixed = store;
+      const root = createRootContainer(topology, bindings, { clock, runner, transport: link.transport, store: () => fixed });
+      const node = createLevelContainer(root, level).resolve(Tokens.LevelNode);
+      try {
+        await node.start();
+      } catch (error) {
+        await link.close();
+        throw error;
+      }
+      return { node, link, root };
+    };
+    const nodes = new Map<string, LevelNode>();
+    const links = new Map<string, LevelLink>();
+    let center: Awaited<ReturnType<typeof make>> | undefined;
+    try {
+      for (const level of topology.bottomUp()) {
+        const made = await make(level);
+        nodes.set(level.id, made.node);
+        links.set(level.id, made.link);
+        if (level.parent === undefined) center = made;
+      }
+    } catch (error) {
+      for (const node of nodes.values()) node.stop();
+      for (const link of links.values()) await link.close();
+      throw error;
+    }
+    const hierarchy = new Hierarchy({
+      topology,
+      nodes,
+      runner,
+      loader: center!.root.resolve(Tokens.PluginLoader),
+      clock,
+      registry: center!.root.resolve(Tokens.Registry),
+      transport: center!.link.transport,
+    });
+    const levels = new Levels(hierarchy, nodes, make);
+    for (const [id, link] of links) levels.links.set(id, link);
+    return levels;
+  }
+
+  dead(level: string): boolean {
+    return this.down.has(level);
+  }
+
+  /** Kills a level's node: it stops at once, without a last flush, and lets go of its transport. */
+  async kill(level: string): Promise<void> {
+    this.nodes.get(level)!.stop();
+    await this.links.get(level)!.close();
+    this.down.add(level);
+  }
+
+  /** Starts a killed level again from its store, with a new transport. */
+  async revive(level: string): Promise<void> {
+    const made = await this.make(this.hierarchy.topology.levels.get(level)!);
+    this.nodes.set(level, made.node);
+    this.links.set(level, made.link);
+    this.down.delete(level);
+  }
+
+  /** `Hierarchy.tick` over the living levels. */
+  async tick(): Promise<void> {
+    const order = this.hierarchy.topology.bottomUp().filter((level) => !this.down.has(level.id));
+    for (const level of order) await this.nodes.get(level.id)!.flush();
+    for (const level of [...order].reverse()) await this.nodes.get(level.id)!.evaluateRollouts();
+    for (const level of order) await this.nodes.get(level.id)!.flush();
+  }
+
+  async close(): Promise<void> {
+    for (const [id, node] of this.nodes) if (!this.down.has(id)) node.stop();
+    await Promise.allSettled([...this.links].filter(([id]) => !this.down.has(id)).map(([, link]) => link.close()));
+  }
+}
+
+/** How a run's levels reach each other, and how their links are cut. */
+interface Links {
+  open(level: Level): Promise<LevelLink>;
+  link(level: string, up: boolean): Promise<void>;
+  close(): Promise<void>;
+}
+
+function inProcessLinks(): Links {
   const bus = new InProcessBus();
-  const hierarchy = await buildHierarchy(topology, bindings, clock, runner, () => counted(bus));
   return {
-    hierarchy,
-    cut: async (level) => bus.disconnect(level),
-    restore: async (level) => bus.reconnect(level),
-    close: async () => {
-      for (const node of hierarchy.nodes.values()) node.stop();
-    },
+    open: async () => ({ transport: bus, close: async () => undefined }),
+    link: async (level, up) => (up ? bus.reconnect(level) : bus.disconnect(level)),
+    close: async () => undefined,
   };
 }
 
-/** Builds a hierarchy whose levels may each have their own transport, as they do over NATS. */
-async function buildHierarchy(topology: Topology, bindings: Parsed['bindings'], clock: ManualClock, runner: PluginRunner, transportOf: (level: Level) => Transport): Promise<Hierarchy> {
-  const nodes = new Map<string, LevelNode>();
-  let first: ReturnType<typeof createRootContainer> | undefined;
-  try {
-    for (const level of topology.bottomUp()) {
-      const root = createRootContainer(topology, bindings, { clock, runner, transport: transportOf(level) });
-      if (level.parent === undefined) first = root;
-      const node = createLevelContainer(root, level).resolve(Tokens.LevelNode);
-      await node.start();
-      nodes.set(level.id, node);
-    }
-  } catch (error) {
-    for (const node of nodes.values()) node.stop();
-    throw error;
-  }
-  return new Hierarchy({
-    topology,
-    nodes,
-    runner,
-    loader: first!.resolve(Tokens.PluginLoader),
-    clock,
-    registry: first!.resolve(Tokens.Registry),
-    transport: first!.resolve(Tokens.Transport),
-  });
-}
-
-async function natsRun(topology: Topology, bindings: Parsed['bindings'], clock: ManualClock, runner: PluginRunner, counted: (inner: Transport) => Transport): Promise<FaultyRun> {
+async function natsLinks(topology: Topology): Promise<Links> {
   const { connectNatsTransport, requireNatsServer, startLinkProxy, startNatsServer } = await import('../nats/index.js');
   requireNatsServer();
   const dir = mkdtempSync(join(tmpdir(), 'edgesum-simulate-'));
   const servers: { stop(): Promise<void> }[] = [];
   const proxies = new Map<string, Awaited<ReturnType<typeof startLinkProxy>>>();
-  const transports: { close(): Promise<void> }[] = [];
   const close = async () => {
-    await Promise.allSettled(transports.map((transport) => transport.close()));
     await Promise.allSettled(servers.map((server) => server.stop()));
     await Promise.allSettled([...proxies.values()].map((proxy) => proxy.close()));
     rmSync(dir, { recursive: true, force: true });
   };
+  const serverOf = new Map<string, { url: string; domain: string }>();
   try {
     // Each leaf reaches the hub only through its own link; the hub advertises an address no leaf
     // can dial, so a cut-off leaf cannot reconnect around its link.
     const hub = await startNatsServer('hub', dir, { domain: 'hub', leafListen: true, advertise: '127.0.0.1:1' });
     servers.push(hub);
-    const serverOf = new Map<string, { url: string; domain: string }>([[topology.center.id, { url: hub.url, domain: 'hub' }]]);
+    serverOf.set(topology.center.id, { url: hub.url, domain: 'hub' });
     for (const region of topology.children(topology.center.id)) {
       const proxy = await startLinkProxy();
       proxy.target = hub.leafnodes;
@@ -312,8 +497,12 @@ async function natsRun(topology: Topology, bindings: Parsed['bindings'], clock: 
       serverOf.set(region.id, { url: leaf.url, domain });
       for (const site of topology.children(region.id)) serverOf.set(site.id, { url: leaf.url, domain });
     }
-    const hierarchyTransports = new Map<string, Transport>();
-    for (const level of topology.levels.values()) {
+  } catch (error) {
+    await close();
+    throw error;
+  }
+  return {
+    open: async (level) => {
       const server = serverOf.get(level.id)!;
       const children = topology.children(level.id).map((child) => child.id);
       const transport = await connectNatsTransport({
@@ -324,23 +513,11 @@ async function natsRun(topology: Topology, bindings: Parsed['bindings'], clock: 
         domain: server.domain,
         parentDomain: level.parent === undefined ? undefined : serverOf.get(level.parent)!.domain,
         childDomains: Object.fromEntries(children.map((child) => [child, serverOf.get(child)!.domain])),
-        logger: { debug() {}, info() {}, warn() {}, error() {} },
+        logger: silentLogger,
       });
-      transports.push(transport);
-      hierarchyTransports.set(level.id, counted(transport));
-    }
-    const hierarchy = await buildHierarchy(topology, bindings, clock, runner, (level) => hierarchyTransports.get(level.id)!);
-    return {
-      hierarchy,
-      cut: async (level) => proxies.get(level)!.cut(),
-      restore: async (level) => proxies.get(level)!.restore(),
-      close: async () => {
-        for (const node of hierarchy.nodes.values()) node.stop();
-        await close();
-      },
-    };
-  } catch (error) {
-    await close();
-    throw error;
-  }
+      return { transport, close: () => transport.close() };
+    },
+    link: async (level, up) => (up ? proxies.get(level)!.restore() : proxies.get(level)!.cut()),
+    close,
+  };
 }

@@ -66,7 +66,7 @@ function render(result: SimulationResult): string {
     `reports: ${result.reports.count} (${kb(result.reports.bytes)} raw)`,
     `faults: ${result.faults.length === 0 ? 'none' : result.faults.map((fault) => `${fault.kind} of ${fault.level} at ${fault.atMs / 1000}s for ${fault.forMs / 1000}s`).join('; ')}`,
     convergence.converged
-      ? `convergence: ${(convergence.ms! / 1000).toFixed(1)} s after the last fault ended (${convergence.clock} clock)`
+      ? `convergence: ${(convergence.ms! / 1000).toFixed(1)} s after the last fault and the last round of reports (${convergence.clock} clock)`
       : 'convergence: not reached: the center still differs from the run without faults',
     'traffic by level:        partials up            directives down',
   ];

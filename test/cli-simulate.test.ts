@@ -7,9 +7,23 @@ describe('edgesum simulate', () => {
     const { code, stdout, stderr } = await cli('simulate', '--runner', 'inline', '--destinations', '60', '--rounds', '3', '--faults', 'partition:region-2@1s+2s');
     expect(code).toBe(0);
     expect(stdout).toMatch(/faults: partition of region-2 at 1s for 2s/);
-    expect(stdout).toMatch(/convergence: \d+\.\d s after the last fault ended \(simulated clock\)/);
+    expect(stdout).toMatch(/convergence: \d+\.\d s after the last fault and the last round of reports \(simulated clock\)/);
     expect(stdout).toMatch(/center inbound: .* = \d+\.\d{3}% of the raw report bytes/);
-    expect(stderr).toMatch(/simulate: round 2\/3, cut off: region-2/);
+    expect(stderr).toMatch(/simulate: round 2\/3, faults: partition region-2/);
+  });
+
+  it('converges after a node is killed and restarted, reports flap and a consumer is slow, each counted in its own figures', async () => {
+    const run = async (faults: string) => JSON.parse((await cli('simulate', '--runner', 'inline', '--destinations', '60', '--rounds', '4', '--faults', faults, '--json')).stdout) as SimulationResult;
+    const calm = await run('');
+    expect(calm.convergence).toEqual({ converged: true, ms: 0, clock: 'simulated' });
+    const restarted = await run('restart:region-1-site-1@1s+2s');
+    expect(restarted.convergence.converged).toBe(true);
+    // While killed, the site sends nothing; its edges hold their reports until it is back.
+    expect(restarted.byLevel.site.up.messages).toBeLessThan(calm.byLevel.site.up.messages);
+    const slow = await run('slow:center@0s+3s,flap:region-2@0s+2s');
+    expect(slow.convergence.converged).toBe(true);
+    // The center's backlog drains one partial a second once the fault ends.
+    expect(slow.convergence.ms).toBeGreaterThan(0);
   });
 
   it('converges over a real NATS hub and leaf servers after a region leaf is cut off, and prints the figures as JSON', async () => {
@@ -29,7 +43,8 @@ describe('edgesum simulate', () => {
     for (const [faults, message] of [
       ['partition:region-9@1s+2s', /no level "region-9"/],
       ['partition:center@1s+2s', /"center" is the center/],
-      ['slow:region-1@1s+2s', /fault kind "slow" is not simulated yet/],
+      ['jam:region-1@1s+2s', /no fault kind "jam"; the kinds are: partition, restart, flap, slow/],
+      ['slow:region-1-site-1@1s+2s', /has no child levels/],
       ['partition:region-1', /expected KIND:LEVEL@START\+DURATION/],
       ['partition:region-1@1s+0s', /the duration above zero/],
     ] as const) {
