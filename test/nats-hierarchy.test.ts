@@ -135,7 +135,12 @@ describe('a hierarchy over a NATS hub and two leaf servers', () => {
 
     // One destination's status, asked at the center, answered by the leaf's site over request/reply.
     for (const edge of [third, 'e2-3']) {
-      expect(await call(center.url, `/v1/destinations/${edge}/status`, { token: 'admin' })).toMatchObject({ status: 200, body: { destination: edge, level: edge.startsWith('e1-') ? 'site-1' : 'site-2', reports: [{ seq: latest.get(edge)!.seq }] } });
+      // The leaf tells the hub of the site's subscription once it has reconnected; until then the site has no responder.
+      const answer = await eventually(async () => {
+        const reply = await call(center.url, `/v1/destinations/${edge}/status`, { token: 'admin' });
+        return reply.status === 200 ? reply.body : undefined;
+      }, `the status of ${edge} at the center`, 120_000);
+      expect(answer).toMatchObject({ destination: edge, level: edge.startsWith('e1-') ? 'site-1' : 'site-2', reports: [{ seq: latest.get(edge)!.seq }] });
     }
     expect((await call(center.url, '/v1/destinations/nowhere/status', { token: 'admin' })).status).toBe(404);
 

@@ -87,6 +87,8 @@ describe('the NATS transport', () => {
       expect(reply).toMatchObject({ ok: false, code: ErrorCodes.InvalidReport });
     }
     const rogue = raw.subscribe('edgesum.status.rogue', { callback: (_error, msg) => void msg.respond('{"ok": true, "status": "yes"}') });
+    // The server has the subscription once the flush returns, so the request cannot find no responder.
+    await raw.flush();
     await expect(centerTransport.queryStatus('rogue', 'e1')).rejects.toMatchObject({ code: ErrorCodes.Unreachable, message: expect.stringMatching(/invalid status reply from rogue/) });
     rogue.unsubscribe();
   });
