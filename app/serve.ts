@@ -20,6 +20,8 @@ export interface ServeOptions {
   readonly registry?: Registry;
   /** Runs the node's steps; the wall clock's timer when absent. */
   readonly scheduler?: Scheduler;
+  /** Wraps the transport the node talks through (a simulation counts its traffic this way). */
+  readonly transport?: (transport: Transport) => Transport;
 }
 
 /** A level node serving over HTTP, with its own store, runner and work loop. */
@@ -65,7 +67,7 @@ export async function serveLevel(config: LoadedServeConfig, options: ServeOption
     clock,
     logger,
     registry,
-    transport,
+    transport: options.transport?.(transport) ?? transport,
     runner,
     store: () => store,
     nodeOptions: {

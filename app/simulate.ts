@@ -2,9 +2,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { isDeepStrictEqual } from 'node:util';
-import { ManualClock } from '../core/clock/index.js';
 import { ErrorCodes, ValidationError } from '../core/errors.js';
-import { parseDuration, type Level, type Topology } from '../core/model/index.js';
+import { parseDuration, TopologySchema, type Level, type Topology, type TopologyInput } from '../core/model/index.js';
 import { Hierarchy, parseHierarchyConfig, type LevelNode } from '../core/node/index.js';
 import type { PluginRunner } from '../core/ports/index.js';
 import { fleetBindings, fleetReports, fleetRollout, fleetTopology, type FleetShape } from '../core/sim/fleet.js';
@@ -12,7 +11,13 @@ import type { StatusReport } from '../core/contract.js';
 import { silentLogger } from '../core/log/index.js';
 import { MemoryNodeStore } from '../core/storage/index.js';
 import { InProcessBus, type DestinationStatus, type DirectiveMessage, type LevelEndpoint, type PartialMessage, type Transport } from '../core/transport/index.js';
-import { createHierarchy, createLevelContainer, createRootContainer, Tokens } from './container.js';
+import { ManualClock, type Scheduler } from '../core/clock/index.js';
+import type { RolloutSpecInput } from '../core/rollout/index.js';
+import { startLinkProxy, type LinkProxy } from '../nats/loopback.js';
+import { hashToken } from '../server/auth.js';
+import { ServeConfigSchema } from '../server/config.js';
+import { createHierarchy, createLevelContainer, createRootContainer, Tokens, type RunnerName } from './container.js';
+import type { ServedLevel } from './serve.js';
 
 /** The faults a simulation can inject. */
 export const faultKinds = ['partition', 'restart', 'flap', 'slow'] as const;
@@ -35,13 +40,15 @@ export interface Fault {
 
 /** What `simulate` runs. */
 export interface SimulateOptions {
-  readonly transport: 'inproc' | 'nats';
+  readonly transport: 'inproc' | 'http' | 'nats';
   readonly shape: FleetShape;
   readonly seed: number;
   /** Rounds of reports, one a second: every destination reports once per round with a higher seq. */
   readonly rounds: number;
   readonly faults: readonly Fault[];
   readonly runner: PluginRunner;
+  /** The runner each served level makes for itself over HTTP (`inline` when absent). */
+  readonly runnerName?: RunnerName;
   /** Called with a short line whenever the run moves on. */
   readonly progress?: (line: string) => void;
   /** Longest wait for the center to converge after the last fault. */
@@ -196,9 +203,17 @@ interface LevelLink {
   close(): Promise<void>;
 }
 
-/** A simulated hierarchy under faults. */
-interface FaultyRun {
-  readonly hierarchy: Hierarchy;
+/** A simulated hierarchy under faults: what the run drives, whatever carries its messages. */
+interface Run {
+  /** Hands reports to the sites that own them; the caller holds those of killed sites. */
+  ingest(reports: readonly StatusReport[]): void;
+  /** One turn of every living level, bottom-up: fold, forward, decide, deliver. */
+  tick(): Promise<void>;
+  summaries(): Promise<unknown>;
+  startRollout(spec: RolloutSpecInput): Promise<void>;
+  dead(level: string): boolean;
+  kill(level: string): Promise<void>;
+  revive(level: string): Promise<void>;
   /** Cuts or restores the link between a level and its parent. */
   link(level: string, up: boolean): Promise<void>;
   close(): Promise<void>;
@@ -207,9 +222,11 @@ interface FaultyRun {
 /**
  * Runs a simulated fleet twice in lockstep on one clock, once under the faults and once without,
  * and measures how long after the last fault the center's summaries are those of the run without
- * faults again, with the traffic each tier sent. In process the levels share a bus; over NATS they
- * run in this process on a real hub and one real leaf server per region (a region and its sites),
- * each leaf in its own JetStream domain behind a link that a partition cuts.
+ * faults again, with the traffic each tier sent. In process the levels share a bus; over HTTP
+ * each is served as `edgesum serve` serves it (its own server and SQLite store, on loopback),
+ * stepped by the simulation; over NATS they run in this process on a real hub and one real leaf
+ * server per region (a region and its sites), each leaf in its own JetStream domain behind a link
+ * that a partition cuts.
  */
 export async function simulate(options: SimulateOptions): Promise<SimulationResult> {
   const started = performance.now();
@@ -230,31 +247,12 @@ export async function simulate(options: SimulateOptions): Promise<SimulationResu
     inboxes: new SlowInboxes(),
   };
   const baseline = await createHierarchy({ topology: fleetTopology(options.shape), bindings: fleetBindings() }, { clock, runner: options.runner });
-  let run: FaultyRun | undefined;
-  let levels: Levels;
+  let run: Run | undefined;
   try {
     say(`starting ${options.transport} hierarchy`);
-    const opened = options.transport === 'nats' ? await natsLinks(topology) : inProcessLinks();
-    const cleanup = opened.close;
-    try {
-      levels = await Levels.start(topology, bindings, clock, options.runner, async (level) => {
-        const link = await opened.open(level);
-        return { transport: new CountingTransport(link.transport, meter), close: link.close };
-      });
-    } catch (error) {
-      await cleanup();
-      throw error;
-    }
-    const live = levels;
-    run = {
-      hierarchy: live.hierarchy,
-      link: opened.link,
-      close: async () => {
-        await live.close();
-        await cleanup();
-      },
-    };
-    await run.hierarchy.startRollout(fleetRollout());
+    run = options.transport === 'http' ? await httpRun(topology, fleetTopology(options.shape), clock, meter, options.runnerName ?? 'inline') : await linkedRun(topology, bindings, clock, options.runner, meter, options.transport);
+    const live = run;
+    await run.startRollout(fleetRollout());
     const windowEnd = Math.max(0, ...options.faults.map((fault) => fault.atMs + fault.forMs));
     const active = new Set<Fault>();
     const held: StatusReport[] = [];
@@ -279,7 +277,7 @@ export async function simulate(options: SimulateOptions): Promise<SimulationResu
           await live.revive(fault.level);
           const mine = new Set(topology.destinationsBelow(fault.level).map((destination) => destination.id));
           const due = held.filter((report) => mine.has(report.destination) && !live.dead(topology.destinations.get(report.destination)!.parent));
-          run.hierarchy.ingest(due);
+          run.ingest(due);
           held.splice(0, held.length, ...held.filter((report) => !due.includes(report)));
         }
       }
@@ -289,16 +287,16 @@ export async function simulate(options: SimulateOptions): Promise<SimulationResu
       // The edges of a killed node hold their reports and send them once it is back.
       const [deliver, hold] = partition(reports, (report) => !live.dead(topology.destinations.get(report.destination)!.parent));
       held.push(...hold);
-      run.hierarchy.ingest(deliver);
+      run.ingest(deliver);
       baseline.ingest(reports);
       await meter.inboxes.step();
-      await live.tick();
+      await run.tick();
       await baseline.settle();
       const faultsOver = t >= windowEnd && active.size === 0;
       if (faultsOver && step + 1 >= options.rounds && restoredAt === undefined) restoredAt = wall ? performance.now() : clock.now();
       const now = [...active].map((fault) => `${fault.kind} ${fault.level}`);
       say(step < options.rounds ? `round ${step + 1}/${options.rounds}${now.length > 0 ? `, faults: ${now.join(', ')}` : ''}` : faultsOver ? 'waiting for the center to converge' : `faults: ${now.join(', ')}`);
-      if (faultsOver && step + 1 >= options.rounds && isDeepStrictEqual(plain(await run.hierarchy.summaries()), plain(await baseline.summaries()))) {
+      if (faultsOver && step + 1 >= options.rounds && isDeepStrictEqual(plain(await run.summaries()), plain(await baseline.summaries()))) {
         convergedAt = wall ? performance.now() : clock.now();
         break;
       }
@@ -451,6 +449,121 @@ class Levels {
     for (const [id, node] of this.nodes) if (!this.down.has(id)) node.stop();
     await Promise.allSettled([...this.links].filter(([id]) => !this.down.has(id)).map(([, link]) => link.close()));
   }
+}
+
+/** A run whose levels live in this process, on the in-process bus or on NATS servers. */
+async function linkedRun(topology: Topology, bindings: Parsed['bindings'], clock: ManualClock, runner: PluginRunner, meter: Meter, transport: 'inproc' | 'nats'): Promise<Run> {
+  const links = transport === 'nats' ? await natsLinks(topology) : inProcessLinks();
+  let levels: Levels;
+  try {
+    levels = await Levels.start(topology, bindings, clock, runner, async (level) => {
+      const link = await links.open(level);
+      return { transport: new CountingTransport(link.transport, meter), close: link.close };
+    });
+  } catch (error) {
+    await links.close();
+    throw error;
+  }
+  return {
+    ingest: (reports) => void levels.hierarchy.ingest(reports),
+    tick: () => levels.tick(),
+    summaries: () => levels.hierarchy.summaries(),
+    startRollout: (spec) => levels.hierarchy.startRollout(spec),
+    dead: (level) => levels.dead(level),
+    kill: (level) => levels.kill(level),
+    revive: (level) => levels.revive(level),
+    link: links.link,
+    close: async () => {
+      await levels.close();
+      await links.close();
+    },
+  };
+}
+
+/**
+ * A run whose levels are served over HTTP on loopback, each with its own server, SQLite store and
+ * runner, as `edgesum serve` runs them, stepped by the simulation instead of a timer. Every link
+ * passes through two proxies, one each way, that a partition cuts.
+ */
+async function httpRun(topology: Topology, topologyInput: TopologyInput, clock: ManualClock, meter: Meter, runnerName: RunnerName): Promise<Run> {
+  const { serveLevel } = await import('./serve.js');
+  const dir = mkdtempSync(join(tmpdir(), 'edgesum-simulate-http-'));
+  const up = new Map<string, LinkProxy>();
+  const down = new Map<string, LinkProxy>();
+  const served = new Map<string, ServedLevel>();
+  const steps = new Map<string, () => Promise<void>>();
+  const ports = new Map<string, number>();
+  const dead = new Set<string>();
+  const start = async (level: Level) => {
+    const children = topology.children(level.id).map((child) => child.id);
+    const config = ServeConfigSchema.parse({
+      level: level.id,
+      topology: topologyInput,
+      bindings: fleetBindings(),
+      ...(level.parent === undefined ? {} : { parent: { url: `http://${up.get(level.id)!.address}`, token: `link-${level.id}` }, advertise: `http://${down.get(level.id)!.address}` }),
+      listen: { host: '127.0.0.1', port: ports.get(level.id) ?? 0 },
+      tokens: children.map((child) => ({ name: `link-${child}`, sha256: hashToken(`link-${child}`), roles: ['level'], level: child })),
+      flushInterval: `${stepMs}ms`,
+      runner: runnerName,
+    });
+    const scheduler: Scheduler = {
+      every: (_ms, step) => {
+        steps.set(level.id, step);
+        return { stop: async () => void steps.delete(level.id) };
+      },
+    };
+    const node = await serveLevel(
+      { ...config, topology: TopologySchema.parse(topologyInput), storage: { kind: 'sqlite', dir: join(dir, level.id) }, file: `simulated ${level.id}` },
+      { clock, scheduler, transport: (transport) => new CountingTransport(transport, meter) },
+    );
+    served.set(level.id, node);
+    ports.set(level.id, Number(new URL(node.url).port));
+    const own = down.get(level.id);
+    if (own !== undefined) own.target = new URL(node.url).host;
+    for (const child of children) up.get(child)!.target = new URL(node.url).host;
+  };
+  const close = async () => {
+    for (const [id, level] of served) if (!dead.has(id)) await level.close();
+    await Promise.allSettled([...up.values(), ...down.values()].map((proxy) => proxy.close()));
+    rmSync(dir, { recursive: true, force: true });
+  };
+  try {
+    for (const level of topology.levels.values()) {
+      if (level.parent === undefined) continue;
+      up.set(level.id, await startLinkProxy());
+      down.set(level.id, await startLinkProxy());
+    }
+    for (const level of topology.bottomUp()) await start(level);
+  } catch (error) {
+    await close();
+    throw error;
+  }
+  const site = (destination: string) => topology.destinations.get(destination)!.parent;
+  return {
+    ingest: (reports) => {
+      const byLevel = new Map<string, StatusReport[]>();
+      for (const report of reports) byLevel.set(site(report.destination), [...(byLevel.get(site(report.destination)) ?? []), report]);
+      for (const [level, batch] of byLevel) served.get(level)!.node.ingest(batch);
+    },
+    tick: async () => {
+      for (const level of topology.bottomUp()) if (!dead.has(level.id)) await steps.get(level.id)?.();
+    },
+    summaries: () => served.get(topology.center.id)!.node.summaries(),
+    startRollout: (spec) => served.get(topology.center.id)!.node.startRollout(spec),
+    dead: (level) => dead.has(level),
+    kill: async (level) => {
+      dead.add(level);
+      await served.get(level)!.close();
+    },
+    revive: async (level) => {
+      await start(topology.levels.get(level)!);
+      dead.delete(level);
+    },
+    link: async (level, isUp) => {
+      for (const proxy of [up.get(level)!, down.get(level)!]) await (isUp ? proxy.restore() : proxy.cut());
+    },
+    close,
+  };
 }
 
 /** How a run's levels reach each other, and how their links are cut. */

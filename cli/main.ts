@@ -127,7 +127,7 @@ export function buildCli(output: Output, state: { exitCode: number }, stdin: Byt
     });
   fleetOptions(program.command('simulate'), { regions: '2', sites: '2', destinations: '200' })
     .description('run a simulated hierarchy under injected faults and print convergence time and traffic per level')
-    .addOption(new Option('--transport <kind>', 'how the levels talk: in one process, or over real nats-server processes on loopback').choices(['inproc', 'http', 'nats']).default('inproc'))
+    .addOption(new Option('--transport <kind>', 'how the levels talk: in one process, over HTTP on loopback, or over real nats-server processes on loopback').choices(['inproc', 'http', 'nats']).default('inproc'))
     .option('--rounds <n>', 'rounds of reports, one a second', '5')
     .option('--faults <spec>', 'comma-separated KIND:LEVEL@START+DURATION, KIND one of partition, restart, flap, slow, as in partition:region-1@1s+3s', '')
     .option('--json', 'print one JSON object')
@@ -135,7 +135,7 @@ export function buildCli(output: Output, state: { exitCode: number }, stdin: Byt
     .action(async (flags: SimulateFlags & { runner: string }) => {
       // Loaded on use, like serve: the NATS client is loaded only by a NATS run.
       const { simulateCommand } = await import('./simulate.js');
-      state.exitCode = await withRunner(flags.runner, (runner) => simulateCommand(flags, { output, runner }));
+      state.exitCode = await withRunner(flags.runner, (runner) => simulateCommand(flags, { output, runner, runnerName: flags.runner as RunnerName }));
     });
   return program;
 }

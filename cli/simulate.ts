@@ -1,5 +1,5 @@
 import { parseFaults, simulate, type SimulationResult } from '../app/simulate.js';
-import { ErrorCodes, ValidationError } from '../core/errors.js';
+import type { RunnerName } from '../app/container.js';
 import { parseHierarchyConfig } from '../core/node/index.js';
 import type { PluginRunner } from '../core/ports/index.js';
 import { fleetTopology } from '../core/sim/fleet.js';
@@ -25,8 +25,7 @@ export interface SimulateFlags {
  * messages and bytes each tier sent, and the center's inbound bytes as a share of the raw report
  * bytes; `--json` prints the same figures. A line on stderr says where the run is.
  */
-export async function simulateCommand(flags: SimulateFlags, deps: { output: Output; runner: PluginRunner }): Promise<number> {
-  if (flags.transport === 'http') throw new ValidationError(ErrorCodes.Usage, 'simulate: --transport http is not simulated yet; use inproc or nats');
+export async function simulateCommand(flags: SimulateFlags, deps: { output: Output; runner: PluginRunner; runnerName: RunnerName }): Promise<number> {
   const shape = {
     regions: wholeNumber(flags.regions, '--regions', 1, 100),
     sitesPerRegion: wholeNumber(flags.sites, '--sites', 1, 1_000),
@@ -38,12 +37,13 @@ export async function simulateCommand(flags: SimulateFlags, deps: { output: Outp
   const { output } = deps;
   let last = '';
   const result = await simulate({
-    transport: flags.transport as 'inproc' | 'nats',
+    transport: flags.transport as 'inproc' | 'http' | 'nats',
     shape,
     seed,
     rounds,
     faults,
     runner: deps.runner,
+    runnerName: deps.runnerName,
     progress: (line) => {
       if (line === last) return;
       last = line;
