@@ -252,7 +252,7 @@ export async function simulate(options: SimulateOptions): Promise<SimulationResu
     say(`starting ${options.transport} hierarchy`);
     run = options.transport === 'http' ? await httpRun(topology, fleetTopology(options.shape), clock, meter, options.runnerName ?? 'inline') : await linkedRun(topology, bindings, clock, options.runner, meter, options.transport);
     const live = run;
-    await run.startRollout(fleetRollout());
+    await live.startRollout(fleetRollout());
     const windowEnd = Math.max(0, ...options.faults.map((fault) => fault.atMs + fault.forMs));
     const active = new Set<Fault>();
     const held: StatusReport[] = [];
@@ -270,14 +270,14 @@ export async function simulate(options: SimulateOptions): Promise<SimulationResu
         else active.delete(fault);
         // Overlapping faults of one kind on one level act as one: the first starts it, the last ends it.
         if ([...active].some((other) => other !== fault && other.kind === fault.kind && other.level === fault.level)) continue;
-        if (fault.kind === 'partition') await run.link(fault.level, !on);
+        if (fault.kind === 'partition') await live.link(fault.level, !on);
         else if (fault.kind === 'slow') meter.inboxes.set(fault.level, on);
         else if (fault.kind === 'restart' && on) await live.kill(fault.level);
         else if (fault.kind === 'restart') {
           await live.revive(fault.level);
           const mine = new Set(topology.destinationsBelow(fault.level).map((destination) => destination.id));
           const due = held.filter((report) => mine.has(report.destination) && !live.dead(topology.destinations.get(report.destination)!.parent));
-          run.ingest(due);
+          live.ingest(due);
           held.splice(0, held.length, ...held.filter((report) => !due.includes(report)));
         }
       }
@@ -287,16 +287,16 @@ export async function simulate(options: SimulateOptions): Promise<SimulationResu
       // The edges of a killed node hold their reports and send them once it is back.
       const [deliver, hold] = partition(reports, (report) => !live.dead(topology.destinations.get(report.destination)!.parent));
       held.push(...hold);
-      run.ingest(deliver);
+      live.ingest(deliver);
       baseline.ingest(reports);
       await meter.inboxes.step();
-      await run.tick();
+      await live.tick();
       await baseline.settle();
       const faultsOver = t >= windowEnd && active.size === 0;
       if (faultsOver && step + 1 >= options.rounds && restoredAt === undefined) restoredAt = wall ? performance.now() : clock.now();
       const now = [...active].map((fault) => `${fault.kind} ${fault.level}`);
       say(step < options.rounds ? `round ${step + 1}/${options.rounds}${now.length > 0 ? `, faults: ${now.join(', ')}` : ''}` : faultsOver ? 'waiting for the center to converge' : `faults: ${now.join(', ')}`);
-      if (faultsOver && step + 1 >= options.rounds && isDeepStrictEqual(plain(await run.summaries()), plain(await baseline.summaries()))) {
+      if (faultsOver && step + 1 >= options.rounds && isDeepStrictEqual(plain(await live.summaries()), plain(await baseline.summaries()))) {
         convergedAt = wall ? performance.now() : clock.now();
         break;
       }
