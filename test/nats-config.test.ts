@@ -1,17 +1,20 @@
 /** Serve configs with `transport: nats`: what they need, and every mistake named with its key path. */
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { ErrorCodes, ValidationError } from '../core/errors.js';
 import { loadServeConfig } from '../server/config.js';
 import { requireNatsServer } from './support/nats.js';
 
 const topology = '{levels: [{id: center, kind: center}, {id: site-1, kind: site, parent: center}], destinations: []}';
 
+const root = mkdtempSync(join(tmpdir(), 'edgesum-nats-config-'));
+afterAll(() => rmSync(root, { recursive: true, force: true }));
+
 function load(text: string) {
-  const dir = mkdtempSync(join(tmpdir(), 'edgesum-nats-config-'));
+  const dir = mkdtempSync(join(root, 'case-'));
   const file = join(dir, 'node.yaml');
   writeFileSync(file, `topology: ${topology}\n${text}`);
   return { file, dir, load: () => loadServeConfig(file) };
