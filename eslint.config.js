@@ -33,7 +33,8 @@ const layers = {
   plugins: ['core/contract.ts'],
   server: ['core'],
   sqlite: ['core'],
-  app: ['core', 'sandbox', 'server', 'sqlite'],
+  nats: ['core'],
+  app: ['core', 'sandbox', 'server', 'sqlite', 'nats'],
   cli: ['core', 'app', 'sandbox', 'server', 'sqlite'],
 };
 

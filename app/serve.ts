@@ -5,6 +5,7 @@ import { silentLogger, type Logger } from '../core/log/index.js';
 import { Topology } from '../core/model/index.js';
 import type { LevelNode } from '../core/node/index.js';
 import { MemoryNodeStore, type NodeStore } from '../core/storage/index.js';
+import type { Transport } from '../core/transport/index.js';
 import { buildServer, type ServedNode } from '../server/app.js';
 import { TokenAuthority } from '../server/auth.js';
 import type { LoadedServeConfig } from '../server/config.js';
@@ -19,6 +20,8 @@ export interface ServeOptions {
   readonly registry?: Registry;
   /** Runs the node's steps; the wall clock's timer when absent. */
   readonly scheduler?: Scheduler;
+  /** Wraps the transport the node talks through (a simulation counts its traffic this way). */
+  readonly transport?: (transport: Transport) => Transport;
 }
 
 /** A level node serving over HTTP, with its own store, runner and work loop. */
@@ -42,18 +45,29 @@ export async function serveLevel(config: LoadedServeConfig, options: ServeOption
   const level = topology.levels.get(config.level)!;
   const clock = options.clock ?? systemClock;
   const registry = options.registry ?? new Registry();
-  const store: NodeStore = config.storage.kind === 'sqlite' ? await openSqliteStore(config.storage.dir) : new MemoryNodeStore();
-  const transport = new HttpTransport({
-    self: level.id,
-    parent: level.parent === undefined || config.parent === undefined ? undefined : { id: level.parent, url: config.parent.url, token: config.parent.token },
-    advertise: config.advertise,
-  });
+  const logger = options.logger ?? silentLogger;
+  const http =
+    config.transport === 'http'
+      ? new HttpTransport({
+          self: level.id,
+          parent: level.parent === undefined || config.parent === undefined ? undefined : { id: level.parent, url: config.parent.url, token: config.parent.token },
+          advertise: config.advertise,
+        })
+      : undefined;
+  const transport: Transport & { close?: () => Promise<void> } = http ?? (await openNats(config, topology, logger));
+  let store: NodeStore;
+  try {
+    store = config.storage.kind === 'sqlite' ? await openSqliteStore(config.storage.dir) : new MemoryNodeStore();
+  } catch (error) {
+    await transport.close?.();
+    throw error;
+  }
   const runner = runnerNamed(config.runner, config.limits.plugin);
   const root = createRootContainer(topology, config.bindings, {
     clock,
-    logger: options.logger ?? silentLogger,
+    logger,
     registry,
-    transport,
+    transport: options.transport?.(transport) ?? transport,
     runner,
     store: () => store,
     nodeOptions: {
@@ -68,6 +82,7 @@ export async function serveLevel(config: LoadedServeConfig, options: ServeOption
   } catch (error) {
     await runner.dispose();
     store.close();
+    await transport.close?.();
     throw error;
   }
 
@@ -80,10 +95,11 @@ export async function serveLevel(config: LoadedServeConfig, options: ServeOption
     destinationStatus: (destination) => node.destinationStatus(destination),
     edgeDirective: (destination) => node.rollouts.directiveFor(destination),
     receivePartial: async (message, link) => {
-      transport.learn(message.from, link);
-      await transport.local.onPartial(message);
+      const over = httpOnly(http, config);
+      over.learn(message.from, link);
+      await over.local.onPartial(message);
     },
-    receiveDirective: (message) => transport.local.onDirective(message),
+    receiveDirective: (message) => httpOnly(http, config).local.onDirective(message),
     ready: () => true,
     rollouts: {
       start: async (spec) => {
@@ -113,12 +129,13 @@ export async function serveLevel(config: LoadedServeConfig, options: ServeOption
     node.stop();
     await runner.dispose();
     store.close();
+    await transport.close?.();
     throw new ValidationError(ErrorCodes.InvalidConfig, `${config.file}: listen: cannot listen on ${config.listen.host}:${config.listen.port} (${(error as NodeJS.ErrnoException).code ?? 'error'})`, { cause: error });
   }
   const address = server.server.address();
   const port = typeof address === 'object' && address !== null ? address.port : config.listen.port;
   const url = `http://${config.listen.host.includes(':') ? `[${config.listen.host}]` : config.listen.host}:${port}`;
-  transport.advertiseAt(url);
+  http?.advertiseAt(url);
 
   const loop = (options.scheduler ?? systemScheduler).every(config.flushInterval, () => node.step());
   return {
@@ -128,8 +145,36 @@ export async function serveLevel(config: LoadedServeConfig, options: ServeOption
       await loop.stop();
       await server.close();
       node.stop();
+      await transport.close?.();
       await runner.dispose();
       store.close();
     },
   };
+}
+
+/** Over NATS, partials and directives never arrive over HTTP: a peer posting them is misconfigured. */
+function httpOnly(http: HttpTransport | undefined, config: LoadedServeConfig): HttpTransport {
+  if (http === undefined) throw new ValidationError(ErrorCodes.InvalidConfig, `level ${config.level} exchanges partials and directives over NATS, not HTTP`);
+  return http;
+}
+
+/** Loads the NATS transport only when a config asks for it, so nodes on HTTP never load the client. */
+async function openNats(config: LoadedServeConfig, topology: Topology, logger: Logger): Promise<Transport & { close(): Promise<void> }> {
+  const nats = config.nats!;
+  const level = topology.levels.get(config.level)!;
+  const { connectNatsTransport } = await import('../nats/index.js');
+  return connectNatsTransport({
+    self: level.id,
+    parent: level.parent,
+    children: topology.children(level.id).map((child) => child.id),
+    servers: typeof nats.url === 'string' ? [nats.url] : nats.url,
+    domain: nats.domain,
+    parentDomain: nats.parentDomain,
+    childDomains: nats.childDomains,
+    credentials: nats.credentials,
+    user: nats.user,
+    password: nats.password,
+    timeoutMs: nats.timeout,
+    logger,
+  });
 }

@@ -6,6 +6,7 @@ import { EdgesumError, ErrorCodes, ValidationError } from '../core/errors.js';
 import type { PluginRunner } from '../core/ports/index.js';
 import { decideCases } from './cases.js';
 import type { ServeFlags } from './serve.js';
+import type { SimulateFlags } from './simulate.js';
 import { decideCommand, type DecideFlags } from './decide.js';
 import { demoCommand, type DemoFlags } from './demo.js';
 import { formatError, processOutput, type ByteSource, type Output } from './io.js';
@@ -45,6 +46,15 @@ async function withRunner(name: string, command: (runner: PluginRunner) => Promi
   }
 }
 
+/** The shape of a simulated fleet, as `demo` and `simulate` take it. */
+function fleetOptions(command: Command, defaults: { regions: string; sites: string; destinations: string }): Command {
+  return command
+    .option('--regions <n>', 'regions under the center', defaults.regions)
+    .option('--sites <n>', 'sites under each region', defaults.sites)
+    .option('--destinations <n>', 'edge clusters across all sites', defaults.destinations)
+    .option('--seed <n>', 'seed of the simulated fleet', '42');
+}
+
 /**
  * Builds the `edgesum` command line. Commands set `exitCode` through the returned holder and read
  * standard input from `stdin`.
@@ -58,13 +68,8 @@ export function buildCli(output: Output, state: { exitCode: number }, stdin: Byt
     .exitOverride();
   const runnerOption = () => new Option('--runner <name>', 'where plugins run').choices(['quickjs', 'quickjs-pool', 'inline']).default('quickjs');
 
-  program
-    .command('demo')
+  fleetOptions(program.command('demo'), { regions: '4', sites: '8', destinations: '1200' })
     .description('run a simulated hierarchy (center → regions → sites → edges) and print the center summaries')
-    .option('--regions <n>', 'regions under the center', '4')
-    .option('--sites <n>', 'sites under each region', '8')
-    .option('--destinations <n>', 'edge clusters across all sites', '1200')
-    .option('--seed <n>', 'seed of the simulated fleet', '42')
     .option('--json', 'print one JSON object')
     .addOption(runnerOption())
     .action(async (flags: DemoFlags & { runner: string }) => {
@@ -119,6 +124,18 @@ export function buildCli(output: Output, state: { exitCode: number }, stdin: Byt
       // Loaded on use: the HTTP server and its dependencies would slow every other command's start.
       const { serveCommand } = await import('./serve.js');
       state.exitCode = await serveCommand(flags, { output, ...(port === undefined ? {} : { port }) });
+    });
+  fleetOptions(program.command('simulate'), { regions: '2', sites: '2', destinations: '200' })
+    .description('run a simulated hierarchy under injected faults and print convergence time and traffic per level')
+    .addOption(new Option('--transport <kind>', 'how the levels talk: in one process, over HTTP on loopback, or over real nats-server processes on loopback').choices(['inproc', 'http', 'nats']).default('inproc'))
+    .option('--rounds <n>', 'rounds of reports, one a second', '5')
+    .option('--faults <spec>', 'comma-separated KIND:LEVEL@START+DURATION, KIND one of partition, restart, flap, slow, as in partition:region-1@1s+3s', '')
+    .option('--json', 'print one JSON object')
+    .addOption(runnerOption())
+    .action(async (flags: SimulateFlags & { runner: string }) => {
+      // Loaded on use, like serve: the NATS client is loaded only by a NATS run.
+      const { simulateCommand } = await import('./simulate.js');
+      state.exitCode = await withRunner(flags.runner, (runner) => simulateCommand(flags, { output, runner, runnerName: flags.runner as RunnerName }));
     });
   return program;
 }

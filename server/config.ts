@@ -21,6 +21,30 @@ export const ParentSchema = z.strictObject({
   token: z.string().min(1).max(4096),
 });
 
+const NatsUrlSchema = z.url({ protocol: /^(nats|tls)$/, error: 'must be a nats:// or tls:// URL' });
+const DomainSchema = z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, 'must be 1 to 64 letters, digits, "_" or "-" (a JetStream domain)');
+
+/**
+ * How a served node reaches the other levels over NATS (`transport: nats`): the server it connects
+ * to (the hub, or its site's leaf server) and the JetStream domains of its parent and children.
+ */
+export const NatsSchema = z.strictObject({
+  /** The NATS server this node connects to: one URL or several of the same cluster. */
+  url: z.union([NatsUrlSchema, z.array(NatsUrlSchema).min(1).max(16)]),
+  /** The JetStream domain of that server; each leaf server has its own. */
+  domain: DomainSchema.optional(),
+  /** The domain the parent's server is in, where it keeps its grants; this node's own when absent. */
+  parentDomain: DomainSchema.optional(),
+  /** The domain of each child level's server, by level id; this node's own for a child not named. */
+  childDomains: z.record(IdSchema, DomainSchema).default({}),
+  /** A `.creds` file (user JWT and NKey seed), relative to the config file. */
+  credentials: z.string().min(1).optional(),
+  user: z.string().min(1).max(256).optional(),
+  password: z.string().min(1).max(4096).optional(),
+  /** Longest wait for one JetStream acknowledgement or one reply. */
+  timeout: DurationSchema.default(5_000),
+});
+
 /** Where a served node keeps its state. */
 export const StorageSchema = z.discriminatedUnion('kind', [
   z.strictObject({ kind: z.literal('sqlite'), dir: z.string().min(1).optional() }),
@@ -49,7 +73,10 @@ export const ServeConfigSchema = z.strictObject({
   /** The whole hierarchy's topology, inline or as a path to a YAML/JSON file shared by every node. */
   topology: z.union([z.string().min(1), TopologySchema]),
   bindings: BindingsSchema.default([]),
-  /** Absent at the center. */
+  /** How levels reach each other: HTTP between node processes, or NATS JetStream (then give `nats`). */
+  transport: z.enum(['http', 'nats']).default('http'),
+  nats: NatsSchema.optional(),
+  /** Absent at the center, and with `transport: nats`. */
   parent: ParentSchema.optional(),
   listen: z.strictObject({ host: z.string().min(1).default('127.0.0.1'), port: z.number().int().min(0).max(65_535).default(7070) }).default({ host: '127.0.0.1', port: 7070 }),
   /** The URL this node's parent uses to reach it (routed status queries); defaults to the listen address. */
@@ -68,7 +95,9 @@ export type ServeConfig = z.output<typeof ServeConfigSchema>;
 export type ServeConfigInput = z.input<typeof ServeConfigSchema>;
 
 /** A validated serve config with every path resolved and the topology loaded. */
-export interface LoadedServeConfig extends Omit<ServeConfig, 'topology' | 'storage'> {
+export interface LoadedServeConfig extends Omit<ServeConfig, 'topology' | 'storage' | 'nats'> {
+  /** With `transport: nats`, its settings with the credentials path resolved. */
+  readonly nats?: z.output<typeof NatsSchema>;
   readonly topology: z.output<typeof TopologySchema>;
   readonly storage: { readonly kind: 'sqlite'; readonly dir: string } | { readonly kind: 'memory' };
   /** The file the config came from, for messages. */
@@ -99,20 +128,32 @@ export function loadServeConfig(file: string, overrides: { port?: number; data?:
   const level = topology.levels.find((candidate) => candidate.id === config.level);
   if (level === undefined) throw invalid(file, [{ path: 'level', message: `level "${config.level}" is not in the topology` }]);
   if (level.parent === undefined && config.parent !== undefined) throw invalid(file, [{ path: 'parent', message: `level "${level.id}" is the center: it has no parent` }]);
-  if (level.parent !== undefined && config.parent === undefined && overrides.parentUrl === undefined) {
+  if (config.transport === 'nats') checkNats(file, config, level.id, topology);
+  else if (config.nats !== undefined) throw invalid(file, [{ path: 'nats', message: 'is used only with transport: nats' }]);
+  if (config.transport === 'http' && level.parent !== undefined && config.parent === undefined && overrides.parentUrl === undefined) {
     throw invalid(file, [{ path: 'parent', message: `level "${level.id}" reports to "${level.parent}": give its url and token` }]);
   }
   const parent = overrides.parentUrl === undefined ? config.parent : { url: overrides.parentUrl, token: config.parent?.token ?? '' };
   const storage = config.storage.kind === 'memory' ? config.storage : { kind: 'sqlite' as const, dir: resolve(overrides.data ?? resolve(here, config.storage.dir ?? `data/${config.level}`)) };
-  const { topology: _topology, storage: _storage, parent: _parent, ...rest } = config;
+  const { topology: _topology, storage: _storage, parent: _parent, nats, ...rest } = config;
   return {
     ...rest,
+    ...(nats === undefined ? {} : { nats: nats.credentials === undefined ? nats : { ...nats, credentials: resolve(here, nats.credentials) } }),
     ...(parent === undefined ? {} : { parent }),
     listen: { ...config.listen, ...(overrides.port === undefined ? {} : { port: overrides.port }) },
     topology,
     storage,
     file,
   };
+}
+
+function checkNats(file: string, config: ServeConfig, level: string, topology: z.output<typeof TopologySchema>): void {
+  if (config.nats === undefined) throw invalid(file, [{ path: 'nats', message: 'is required with transport: nats: give at least its url' }]);
+  if (config.parent !== undefined) throw invalid(file, [{ path: 'parent', message: 'is for transport: http; over NATS the parent is reached by its level id' }]);
+  const children = new Set(topology.levels.filter((candidate) => candidate.parent === level).map((candidate) => candidate.id));
+  const stranger = Object.keys(config.nats.childDomains).find((child) => !children.has(child));
+  if (stranger !== undefined) throw invalid(file, [{ path: `nats.childDomains.${stranger}`, message: `"${stranger}" is not a child level of "${level}"` }]);
+  if ((config.nats.user === undefined) !== (config.nats.password === undefined)) throw invalid(file, [{ path: config.nats.user === undefined ? 'nats.user' : 'nats.password', message: 'user and password go together' }]);
 }
 
 function readStructured(file: string): unknown {

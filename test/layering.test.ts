@@ -24,6 +24,12 @@ describe('the layering lint rule', () => {
     expect(await layering('plugins/health/extra.ts', "import { readPath } from '../../core/contract.js';\nexport const p = readPath;\n")).toEqual([]);
   });
 
+  it('keeps the NATS transport out of core and lets the composition root load it', async () => {
+    expect(await layering('core/node/extra.ts', "export { NatsTransport } from '../../nats/index.js';\n")).toHaveLength(1);
+    expect(await layering('nats/extra.ts', "export { serveLevel } from '../app/serve.js';\n")).toHaveLength(1);
+    expect(await layering('app/extra.ts', "export const load = () => import('../nats/index.js');\n")).toEqual([]);
+  });
+
   it('lets the composition root wire core and the sandbox together', async () => {
     expect(await layering('app/extra.ts', "export { QuickJsRunner } from '../sandbox/index.js';\nexport { LevelNode } from '../core/node/index.js';\n")).toEqual([]);
   });
