@@ -43,4 +43,28 @@ describe('grants', () => {
     );
     expect(sitesStarted).toBeGreaterThan(0);
   });
+
+  it('grants a child the spec of its own kind, so sites directly under the center get grants.site', async () => {
+    const clock = new ManualClock();
+    const full = smallTopology(4);
+    const topology = {
+      ...full,
+      levels: full.levels.filter((level) => level.kind !== 'region').map((level) => (level.kind === 'site' ? { ...level, parent: 'center' } : level)),
+    };
+    const edges = new SimulatedEdges({ clock, seed: 3, destinations: topology.destinations.map((d) => ({ ...d, labels: d.labels ?? {} })), applyDelayMs: [1_000, 30_000] });
+    const hierarchy = await createHierarchy({ topology, bindings: [] }, { clock, runner: new InlineRunner(), edgeAgent: edges });
+    const policy = { policy: 'builtin:all-at-once', options: {} };
+    await hierarchy.startRollout({
+      id: 'r',
+      workload: 'web',
+      version: '2',
+      previousVersion: '1',
+      policies: { center: policy, region: policy, site: policy },
+      grants: { region: { maxStarted: 3 }, site: { maxStarted: 1 } },
+    });
+    await runRollout(hierarchy, edges, clock, 'r', { stepMs: 20_000, maxMs: 5 * 60_000 });
+    const siteEntries = hierarchy.auditTrail('r').filter((entry) => entry.level.includes('-s'));
+    expect(siteEntries.length).toBeGreaterThan(0);
+    for (const entry of siteEntries) expect(entry.input.grant?.maxStarted).toBe(1);
+  });
 });

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import type { ChildState, Decision, Grant, Json, LevelInfo, PolicyInput, StatusReport } from '../contract.js';
 import { toIso, type Clock } from '../clock/index.js';
 import { asEdgesumError, ErrorCodes, PluginOutputError, type EdgesumError, type ErrorCode } from '../errors.js';
-import { parseDuration, readPath } from '../model/index.js';
+import { parseDuration, readPath, type LevelKind } from '../model/index.js';
 import { checkHookResults } from '../pipeline/index.js';
 import type { PolicyHandle } from '../ports/plugin-runner.js';
 import { addCounts, emptyCounts, type RolloutCommand, type RolloutReport, type StateCounts } from './messages.js';
@@ -14,6 +14,8 @@ export interface RolloutChild {
   readonly id: string;
   readonly labels: Readonly<Record<string, string>>;
   readonly kind: 'level' | 'destination';
+  /** A child level's kind, which names the grant spec it gets (`grants.region` or `grants.site`). */
+  readonly levelKind?: LevelKind;
   /** Destinations in the rollout's scope at or below the child. Zero makes it `skipped`. */
   readonly inScope: number;
 }
@@ -398,8 +400,7 @@ export class RolloutController {
     if (child.kind === 'destination' || this.command !== 'run') {
       return { maxStarted: this.command === 'run' ? null : 0, until: this.command === 'run' ? null : toIso(this.deps.clock.now()) };
     }
-    const kind = this.deps.level.kind === 'center' ? 'region' : 'site';
-    const spec = this.deps.spec.grants[kind];
+    const spec = this.deps.spec.grants[child.levelKind === 'region' ? 'region' : 'site'];
     return {
       maxStarted: spec?.maxStarted === undefined ? null : resolveSize(spec.maxStarted, this.deps.grandchildren(child.id)),
       until: spec?.for === undefined ? null : toIso(this.deps.clock.now() + parseDuration(spec.for)!),

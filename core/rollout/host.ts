@@ -385,6 +385,7 @@ export class LevelRollouts {
         id: child.id,
         labels: child.labels,
         kind: 'level' as const,
+        levelKind: child.kind,
         inScope: topology.destinationsBelow(child.id).filter((destination) => inScope(destination.labels)).length,
       })),
       ...topology.destinationsOf(level.id).map((destination) => ({ id: destination.id, labels: destination.labels, kind: 'destination' as const, inScope: inScope(destination.labels) ? 1 : 0 })),
