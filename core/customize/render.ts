@@ -50,13 +50,16 @@ const faultPrefix = /(?:^|: )at ([^\s:]+|\(root\)): /;
 export function toCustomizeError(error: unknown, pattern: string, customizer: string, target: string): CustomizeError {
   const cause = error instanceof EdgesumError ? error : undefined;
   const message = error instanceof Error ? error.message : String(error);
-  const found = faultPrefix.exec(message)?.[1];
-  const place: RenderPlace = { pattern, customizer, target, path: found === undefined || found === '(root)' ? '' : found };
+  const found = faultPrefix.exec(message);
+  const path = found === null || found[1] === '(root)' ? '' : found[1]!;
+  // A fault the plugin named reads as its own words; anything else keeps the runner's, which say what broke.
+  const problem = found === null ? message : message.slice(found.index + found[0].length);
+  const place: RenderPlace = { pattern, customizer, target, path };
   const code = cause === undefined || cause.code === ErrorCodes.PluginThrew ? ErrorCodes.Customize : cause.code;
-  const at = place.path === '' ? '' : ` at ${place.path}`;
-  return new CustomizeError(code, `pattern "${pattern}", customizer "${customizer}", target ${target}${at}: ${message}`, place, {
+  const at = path === '' ? '' : ` at ${path}`;
+  return new CustomizeError(code, `pattern "${pattern}", customizer "${customizer}", target ${target}${at}: ${problem}`, place, {
     ...(cause === undefined ? {} : { plugin: cause.plugin, hook: cause.hook, level: cause.level }),
-    issues: [{ path: place.path, message }],
+    issues: [{ path, message: problem }],
     cause: error,
   });
 }

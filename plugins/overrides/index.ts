@@ -124,6 +124,16 @@ function remove(root: Json, pointer: string): Json {
   return root;
 }
 
+/** Replaces in place, so the key keeps its position in the object. */
+function replace(root: Json, pointer: string, value: Json): Json {
+  read(root, pointer);
+  if (pointer === '') return value;
+  const { parent, key } = parentOf(root, pointer);
+  if (Array.isArray(parent)) parent[Number(key)] = value;
+  else parent[key] = value;
+  return root;
+}
+
 /** RFC 6902 on a copy: every operation in order, or a fault naming the first that cannot apply. */
 function applyPatch(document: Json, operations: readonly Operation[]): Json {
   let root = copy(document);
@@ -136,8 +146,7 @@ function applyPatch(document: Json, operations: readonly Operation[]): Json {
         root = remove(root, operation.path);
         break;
       case 'replace':
-        read(root, operation.path);
-        root = operation.path === '' ? copy(operation.value) : add(remove(root, operation.path), operation.path, copy(operation.value));
+        root = replace(root, operation.path, copy(operation.value));
         break;
       case 'move': {
         if (operation.path.startsWith(`${operation.from}/`)) throw customizeFault(dotted(operation.path), `cannot move ${dotted(operation.from)} into itself`);
