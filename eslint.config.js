@@ -25,7 +25,7 @@ const layers = {
   'core/storage': [...base, 'core/model'],
   'core/testing': ['core/contract.ts'],
   'core/pipeline': [...base, ...leaves, 'core/model', 'core/ports', 'core/catalog'],
-  'core/customize': [...base, 'core/model', 'core/ports', 'core/catalog', 'core/pipeline'],
+  'core/customize': [...base, 'core/model', 'core/ports', 'core/catalog', 'core/pipeline', 'core/rollout'],
   'core/rollout': [...base, ...leaves, 'core/model', 'core/ports', 'core/catalog', 'core/storage', 'core/pipeline'],
   'core/transport': [...base, ...leaves, 'core/model', 'core/rollout'],
   'core/node': [...base, ...leaves, 'core/model', 'core/ports', 'core/catalog', 'core/storage', 'core/pipeline', 'core/rollout', 'core/transport'],
