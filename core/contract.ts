@@ -6,8 +6,9 @@
  * only its arguments: no `require`, no `process`, no timers, no network. Every value crossing the
  * boundary is JSON: hooks receive JSON and must return JSON.
  *
- * This module holds types and three pure helpers (`defineReducer`, `definePolicy`, `readPath`) so a
- * plugin that imports it bundles to a few hundred bytes. Built-in plugins import nothing else.
+ * This module holds types and a few pure helpers (`defineReducer`, `definePolicy`, `defineCustomizer`,
+ * `customizeFault`, `readPath`) so a plugin that imports it bundles to a few hundred bytes. Built-in
+ * plugins import nothing else.
  *
  * @module edgesum/plugin
  */

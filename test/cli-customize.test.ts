@@ -1,4 +1,5 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -51,6 +52,14 @@ describe('edgesum customize', () => {
     ]);
     const json = await customize('edge-eu-1', { region: 'eu' }, '--explain', '--json');
     expect((JSON.parse(json.stdout) as { changes: unknown[] }).changes).toContainEqual({ customizer: 'builtin:overrides', target: 'edge-eu-1', rule: 'rules[0] eu', path: 'spec.replicas' });
+  });
+
+  it("runs the README's example as written", () => {
+    const readme = readFileSync('README.md', 'utf8');
+    const block = /```sh\n([\s\S]*?)```/.exec(readme.slice(readme.indexOf('## Customization')))![1]!;
+    const stdout = execFileSync('bash', ['-c', block], { encoding: 'utf8' });
+    expect(stdout).toContain('"value": "edge-0001"');
+    expect(stdout).toContain('  spec.replicas: builtin:overrides rules[1] canary (at edge-0001)\n');
   });
 
   it('fails with EDGESUM_CUSTOMIZE naming pattern, customizer, target and path for a missing label, and exits 1', async () => {
