@@ -58,14 +58,11 @@ type AnyCustomizer = Customizer<unknown>;
 export function checkCustomizerLaws<Options>(customizer: Customizer<Options>, setup: CustomizerLawSetup<Options>): Violation<CustomizerLaw>[] {
   const log = new ViolationLog<CustomizerLaw>();
   const subject = customizer as unknown as AnyCustomizer;
-  if (typeof subject !== 'object' || subject === null || typeof subject.customize !== 'function') {
-    log.add('hooks', 'the plugin has no customize hook');
-    return log.list;
-  }
-  if (typeof setup !== 'object' || setup === null || !Array.isArray(setup.chain) || setup.chain.length === 0 || !Array.isArray(setup.destinations) || setup.destinations.length === 0) {
+  if (typeof (subject as Partial<AnyCustomizer> | null)?.customize !== 'function') log.add('hooks', 'the plugin has no customize hook');
+  else if (typeof setup !== 'object' || setup === null || !Array.isArray(setup.chain) || setup.chain.length === 0 || !Array.isArray(setup.destinations) || setup.destinations.length === 0) {
     log.add('arguments', 'the setup must be { options, object, chain, destinations } with a non-empty chain and at least one destination');
-    return log.list;
   }
+  if (log.list.length > 0) return log.list;
   const run = new Runner(subject, setup, log);
   try {
     const stepwise = run.levelByLevel();

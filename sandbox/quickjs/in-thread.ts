@@ -1,8 +1,9 @@
-import type { CustomizeChange, Decision, Json, LevelInfo, PolicyInput, StatusReport } from '../../core/contract.js';
+import type { Decision, Json, LevelInfo, PolicyInput, StatusReport } from '../../core/contract.js';
+import { BatchCustomizer } from '../customizer-batch.js';
 import { ErrorCodes, PluginLoadError, PluginOutputError, PluginThrewError, type ErrorDetails } from '../../core/errors.js';
 import { BundleCache, type PluginBundle } from '../bundle.js';
 import { toPluginInfo } from '../describe.js';
-import { defaultLimits, type AccUpdate, type CallContext, type CustomizeCall, type CustomizeItem, type CustomizerHandle, type PluginInfo, type PluginLimits, type PluginRunner, type PluginSource, type PolicyHandle, type ReducerHandle } from '../../core/ports/plugin-runner.js';
+import { defaultLimits, type AccUpdate, type CallContext, type CustomizeCall, type CustomizeItem, type PluginInfo, type PluginLimits, type PluginRunner, type PluginSource, type PolicyHandle, type ReducerHandle } from '../../core/ports/plugin-runner.js';
 import { checkLimits } from './limits.js';
 import { PluginSandbox, type GuestWatch, type SandboxEnv } from './plugin-sandbox.js';
 import type { CustomizerHook, ReducerHook } from './protocol.js';
@@ -214,24 +215,15 @@ class InThreadPolicy implements PolicyHandle {
 }
 
 /** A customizer in the engine: one guest call per batch, every result checked as the inline runner checks it. */
-export class InThreadCustomizer implements CustomizerHandle {
-  constructor(
-    private readonly sandbox: PluginSandbox,
-    readonly info: PluginInfo,
-  ) {}
+export class InThreadCustomizer extends BatchCustomizer {
+  private readonly sandbox: PluginSandbox;
 
-  customize(items: readonly CustomizeItem[], call: CustomizeCall): Promise<Json[]> {
-    return this.batch('customize', items, call) as Promise<Json[]>;
+  constructor(sandbox: PluginSandbox, info: PluginInfo) {
+    super(info);
+    this.sandbox = sandbox;
   }
 
-  explain(items: readonly CustomizeItem[], call: CustomizeCall): Promise<CustomizeChange[][]> {
-    return this.batch('explain', items, call) as Promise<CustomizeChange[][]>;
-  }
-
-  /** Runs `hook` over every item in one guest call. */
-  async batch(hook: CustomizerHook, items: readonly CustomizeItem[], call: CustomizeCall): Promise<unknown[]> {
-    if (items.length === 0) return [];
-    const where: ErrorDetails = { plugin: this.info.name, hook, level: call.level.id };
+  protected async run(hook: CustomizerHook, items: readonly CustomizeItem[], call: CustomizeCall, where: ErrorDetails): Promise<unknown[]> {
     const clock = Date.parse(call.now);
     const value = (await this.sandbox.run(hook, { clock: Number.isNaN(clock) ? 0 : clock, customize: call }, JSON.stringify(items), where, items.length)) as unknown[];
     value.forEach((result, index) => checkJsonOutput(result, this.sandbox.limits, { ...where, index }));

@@ -1,4 +1,5 @@
-import type { CustomizeChange, Decision, Json, LevelInfo, PolicyInput, StatusReport } from '../../core/contract.js';
+import type { Decision, Json, LevelInfo, PolicyInput, StatusReport } from '../../core/contract.js';
+import { BatchCustomizer } from '../customizer-batch.js';
 import { ErrorCodes, PluginOutputError, ValidationError, type ErrorDetails } from '../../core/errors.js';
 import { defaultLimits, type AccUpdate, type CallContext, type CustomizeCall, type CustomizeItem, type CustomizerHandle, type PluginInfo, type PluginLimits, type PluginRunner, type PluginSource, type PolicyHandle, type ReducerHandle } from '../../core/ports/plugin-runner.js';
 import { BundleCache } from '../bundle.js';
@@ -213,24 +214,16 @@ class WorkerPolicy implements PolicyHandle {
 }
 
 /** A customizer: every batch goes whole to one thread, in turn. */
-class WorkerCustomizer implements CustomizerHandle {
+class WorkerCustomizer extends BatchCustomizer {
   constructor(
     private readonly pool: ThreadPool,
     private readonly plugin: ThreadPlugin,
-    readonly info: PluginInfo,
-  ) {}
-
-  customize(items: readonly CustomizeItem[], call: CustomizeCall): Promise<Json[]> {
-    return this.batch('customize', items, call) as Promise<Json[]>;
+    info: PluginInfo,
+  ) {
+    super(info);
   }
 
-  explain(items: readonly CustomizeItem[], call: CustomizeCall): Promise<CustomizeChange[][]> {
-    return this.batch('explain', items, call) as Promise<CustomizeChange[][]>;
-  }
-
-  private async batch(hook: CustomizerHook, items: readonly CustomizeItem[], call: CustomizeCall): Promise<unknown[]> {
-    if (items.length === 0) return [];
-    const where: ErrorDetails = { plugin: this.info.name, hook, level: call.level.id };
+  protected async run(hook: CustomizerHook, items: readonly CustomizeItem[], call: CustomizeCall, where: ErrorDetails): Promise<unknown[]> {
     return (await this.pool.run(this.plugin, () => ({ type: 'customize', plugin: this.plugin.id, hook, items, call }), where)) as unknown[];
   }
 }
