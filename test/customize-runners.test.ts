@@ -6,7 +6,7 @@ import { resolve } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { FilePluginCatalog } from '../core/catalog/index.js';
 import type { CustomizeTarget, Json } from '../core/contract.js';
-import { applyLevel, loadPattern, parsePattern, Renderings, renderingHash, type RenderOutcome } from '../core/customize/index.js';
+import { applyLevel, explainChain, loadPattern, parsePattern, Renderings, renderingHash, type RenderOutcome } from '../core/customize/index.js';
 import { CustomizeError, ErrorCodes } from '../core/errors.js';
 import type { PluginLimits, PluginRunner } from '../core/ports/plugin-runner.js';
 import { InlineRunner, PooledRunner, QuickJsRunner } from '../sandbox/index.js';
@@ -71,6 +71,19 @@ describe.each(runners.map((runner) => [runner.name, runner] as const))('customiz
     // A write to the object stays inside the target's own copy.
     expect(values(outcomes.slice(-2))).toEqual([{ spec: {}, touched: true }, { spec: {}, rendered: 'edge-none' }]);
     expect(items.at(-2)!.object).toEqual({ spec: {} });
+  });
+});
+
+describe('explaining a rendering', () => {
+  it('refuses an explain result that is not a list of rules and paths as an output error of that step', async () => {
+    const runner = runners[0]!;
+    const pattern = await loadPattern(parsePattern({ name: 'evil', customizers: [{ name: 'h', plugin: hostile, level: 'destination' }] }), runner, catalog);
+    const chain = [{ id: 'center', kind: 'center' as const, labels: {} }, site];
+    const good = await explainChain(pattern, { spec: {} }, [...chain, destination('edge-1')], call);
+    expect(good.steps).toEqual([{ customizer: 'h', target: 'edge-1', changes: [{ rule: 'everything', path: 'rendered' }] }]);
+    const bad = await explainChain(pattern, { spec: {} }, [...chain, destination('edge-2', { attack: 'explain' })], call);
+    expect(bad.outcome.ok).toBe(false);
+    expect((bad.outcome as { error: CustomizeError }).error.toJSON()).toMatchObject({ code: ErrorCodes.PluginOutput, customizer: 'h', target: 'edge-2' });
   });
 });
 

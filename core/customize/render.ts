@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { CustomizeChange, CustomizeTarget, Json, LevelInfo } from '../contract.js';
-import { CustomizeError, EdgesumError, ErrorCodes, type RenderPlace } from '../errors.js';
+import { CustomizeError, EdgesumError, ErrorCodes, PluginOutputError, type RenderPlace } from '../errors.js';
 import type { CustomizeItem } from '../ports/plugin-runner.js';
 import type { LoadedPattern, PatternStep } from './pattern.js';
 
@@ -142,13 +142,28 @@ export async function explainChain(pattern: LoadedPattern, object: Json, chain: 
       const single: LoadedPattern = { name: pattern.name, steps: [step] };
       const [outcome] = await applyLevel(single, [item], call);
       if (!outcome!.ok) return { outcome: outcome!, steps };
-      const [notes] = await step.handle.explain([item], { options: step.options, pattern: pattern.name, level: call.level, now: call.now });
-      const changes = changedPaths(current, outcome!.object).map((path) => ({ rule: ruleFor(path, notes ?? []), path }));
+      let notes: readonly CustomizeChange[];
+      try {
+        notes = checkedNotes((await step.handle.explain([item], { options: step.options, pattern: pattern.name, level: call.level, now: call.now }))[0], step, call);
+      } catch (error) {
+        return { outcome: { ok: false, error: toCustomizeError(error, pattern.name, step.name, target.id) }, steps };
+      }
+      const changes = changedPaths(current, outcome!.object).map((path) => ({ rule: ruleFor(path, notes), path }));
       if (changes.length > 0) steps.push({ customizer: step.name, target: target.id, changes });
       current = outcome!.object;
     }
   }
   return { outcome: { ok: true, object: current }, steps };
+}
+
+/** What `explain` returned, if it is a list of `{ rule, path }` strings. */
+function checkedNotes(notes: unknown, step: PatternStep, call: RenderCall): readonly CustomizeChange[] {
+  const valid = Array.isArray(notes) && notes.every((note: unknown) => typeof note === 'object' && note !== null && typeof (note as CustomizeChange).rule === 'string' && typeof (note as CustomizeChange).path === 'string');
+  if (!valid) {
+    const where = { plugin: step.handle.info.name, hook: 'explain', level: call.level.id };
+    throw new PluginOutputError(ErrorCodes.PluginOutput, `${where.plugin}.explain returned something other than a list of { rule, path } strings`, where);
+  }
+  return notes as CustomizeChange[];
 }
 
 function ruleFor(path: string, notes: readonly CustomizeChange[]): string {
