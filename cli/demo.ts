@@ -109,7 +109,7 @@ export async function demoCommand(flags: DemoFlags, deps: { output: Output; root
     const rolloutStarted = performance.now();
     const pattern = await loadPattern(parsePattern(fleetPattern(), 'the demo pattern'), hierarchy.runner, new FilePluginCatalog());
     const rendering = await renderFleet(pattern, fleetObject(), fleetRollout().version, topologyTree(topology), new Renderings(), toIso(clock.now()));
-    agent.use(rendering);
+    agent.use(fleetRollout().id, rendering);
     const rollout = await demoRollout(hierarchy, edges, clock, failingRegion, deps.output);
     const rolloutElapsed = performance.now() - rolloutStarted;
     await hierarchy.settle();

@@ -60,11 +60,14 @@ describe('a rollout rendering its object through a pattern', () => {
     const edges = new SimulatedEdges({ clock, seed: 1, destinations: topology.destinations.map((d) => ({ ...d, labels: d.labels ?? {} })), applyDelayMs: [1, 2], tampered: (d) => d.id === 'edge-c' });
     const agent = new RenderingEdgeAgent(edges);
     const rendering = await renderFleet(await pattern(), object, '1.0.0', topologyTree(topology), new Renderings(), '2026-11-30T10:00:00Z');
-    agent.use(rendering);
+    agent.use('r', rendering);
     const directive = { rollout: 'r', ref: topology.workloads![0]!.ref, version: '1.0.0', at: '2026-11-30T10:00:00Z' };
     for (const destination of ['edge-b', 'edge-c']) agent.apply({ ...directive, destination });
+    agent.apply({ ...directive, rollout: 'other', destination: 'edge-a' });
     clock.advance(10);
     const annotations = Object.fromEntries(edges.due().map((report) => [report.destination, report.metadata!.annotations!]));
+    // A rollout without a rendering reports no hashes.
+    expect(annotations['edge-a']![AppliedAnnotations.applied]).toBeUndefined();
     const b = rendering.objects.get('edge-b')!;
     expect(b.hash).toBe(renderingHash(b.object));
     expect(annotations['edge-b']).toMatchObject({ [AppliedAnnotations.applied]: b.hash, [AppliedAnnotations.rendered]: b.hash });

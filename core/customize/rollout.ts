@@ -69,22 +69,23 @@ export async function renderFleet(pattern: LoadedPattern, object: Json, version:
 }
 
 /**
- * A site's agent that hands each edge the object rendered for it: every directive goes on to
- * `inner` with the destination's rendering and its hash. A destination without one (no pattern,
- * or its rendering failed and it has no earlier one) gets the directive as it was.
+ * A site's agent that hands each edge the object rendered for it: every directive of a rollout with
+ * a rendering goes on to `inner` with the destination's rendering and its hash. A directive of
+ * another rollout, or for a destination without a rendering (its rendering failed and it has no
+ * earlier one), goes on as it was.
  */
 export class RenderingEdgeAgent implements EdgeAgent {
-  private rendering: FleetRendering | undefined;
+  private readonly renderings = new Map<string, FleetRendering>();
 
   constructor(private readonly inner: EdgeAgent) {}
 
-  /** The renderings directives carry from now on. */
-  use(rendering: FleetRendering): void {
-    this.rendering = rendering;
+  /** The renderings the directives of rollout `rollout` carry from now on. */
+  use(rollout: string, rendering: FleetRendering): void {
+    this.renderings.set(rollout, rendering);
   }
 
   apply(directive: EdgeDirective): void {
-    const rendered = this.rendering?.objects.get(directive.destination);
+    const rendered = this.renderings.get(directive.rollout)?.objects.get(directive.destination);
     this.inner.apply(rendered === undefined ? directive : { ...directive, object: rendered.object, renderedHash: rendered.hash });
   }
 }
