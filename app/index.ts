@@ -77,6 +77,9 @@ export {
   type PolicyHandle,
   type CallContext,
   type AccUpdate,
+  type CustomizerHandle,
+  type CustomizeItem,
+  type CustomizeCall,
 } from '../core/ports/index.js';
 export { QuickJsRunner, InlineRunner, PooledRunner, type QuickJsRunnerOptions, type PooledRunnerOptions } from '../sandbox/index.js';
 
@@ -88,3 +91,26 @@ export { hashToken, type Role } from '../server/auth.js';
 
 // The error catalog.
 export * from '../core/errors.js';
+
+// Customization: patterns rendered level by level.
+export {
+  AppliedAnnotations,
+  applyLevel,
+  explainChain,
+  loadPattern,
+  parsePattern,
+  PatternSchema,
+  renderChain,
+  renderDown,
+  renderFleet,
+  RenderingEdgeAgent,
+  renderingHash,
+  Renderings,
+  topologyTree,
+  versioned,
+  type FleetRendering,
+  type LoadedPattern,
+  type Pattern,
+  type RenderNode,
+  type RenderOutcome,
+} from '../core/customize/index.js';

@@ -24,7 +24,7 @@
  * @module edgesum/testing
  */
 import { fileURLToPath } from 'node:url';
-import type { JsonObject, Policy, Reducer } from '../core/contract.js';
+import type { Customizer, JsonObject, Policy, Reducer } from '../core/contract.js';
 import { ErrorCodes, PluginLoadError } from '../core/errors.js';
 import { describeExport } from '../sandbox/describe.js';
 import { importPluginModule } from '../sandbox/module.js';
@@ -49,7 +49,16 @@ export async function loadPolicy<Options = JsonObject>(module: string | URL): Pr
   return (await loadKind(module, 'policy')) as Policy<Options>;
 }
 
-async function loadKind(module: string | URL, kind: 'reducer' | 'policy'): Promise<unknown> {
+/**
+ * Imports the customizer a module default-exports (a path or a `file:` URL; `.ts` or `.js`).
+ *
+ * @throws PluginLoadError when the module does not build or its default export is not a customizer.
+ */
+export async function loadCustomizer<Options = JsonObject>(module: string | URL): Promise<Customizer<Options>> {
+  return (await loadKind(module, 'customizer')) as Customizer<Options>;
+}
+
+async function loadKind(module: string | URL, kind: 'reducer' | 'policy' | 'customizer'): Promise<unknown> {
   const entry = module instanceof URL ? fileURLToPath(module) : module;
   const { exports } = await importPluginModule(entry);
   const description = describeExport(exports.default);

@@ -1,9 +1,11 @@
-import type { Json } from '../core/contract.js';
-import { ManualClock } from '../core/clock/index.js';
+import { readPath, type Json } from '../core/contract.js';
+import { ManualClock, toIso } from '../core/clock/index.js';
 import type { RootOptions } from '../app/container.js';
 import { createHierarchy } from '../app/container.js';
 import type { SummaryView } from '../core/pipeline/index.js';
-import { fleetBindings, fleetReports, fleetRollout, fleetTopology } from '../core/sim/fleet.js';
+import { FilePluginCatalog } from '../core/catalog/index.js';
+import { changedPaths, loadPattern, parsePattern, renderFleet, Renderings, RenderingEdgeAgent, topologyTree } from '../core/customize/index.js';
+import { fleetBindings, fleetObject, fleetPattern, fleetReports, fleetRollout, fleetTopology } from '../core/sim/fleet.js';
 import { SimulatedEdges } from '../core/sim/edges.js';
 import { runRollout } from '../core/sim/rollout.js';
 import type { Hierarchy as HierarchyType, RolloutProgress, RolloutStatus } from '../core/node/index.js';
@@ -29,6 +31,21 @@ export interface DemoResult {
   summaries: Record<string, SummaryView>;
   destinationStatus: { destination: string; level: string; reports: number };
   rollout: DemoRollout;
+  customization: DemoCustomization;
+}
+
+/** How the rollout's object was customized per destination, and what the center saw of drift. */
+export interface DemoCustomization {
+  pattern: string;
+  /** Destinations the pattern rendered an object for, and targets whose rendering failed. */
+  rendered: number;
+  degraded: number;
+  /** Two destinations' renderings, to compare. */
+  sideBySide: { destination: string; labels: Record<string, string>; object: Json }[];
+  /** The destination that applied something else than its rendering. */
+  tampered: string;
+  /** The center's drift summary once the rollout ran. */
+  drift: SummaryView;
 }
 
 /** The demo rollout's outcome: states per level kind, per level, and the decisions that did something. */
@@ -60,14 +77,18 @@ export async function demoCommand(flags: DemoFlags, deps: { output: Output; root
   const topology = fleetTopology(shape);
   const started = performance.now();
   const failingRegion = `region-${Math.min(3, shape.regions)}`;
+  // One edge of the canary region applies a locally edited copy: the drift summary must catch it.
+  const tampered = topology.destinations[Math.min(1, topology.destinations.length - 1)]!.id;
   const edges = new SimulatedEdges({
     clock,
     seed,
     destinations: topology.destinations.map((destination) => ({ ...destination, labels: destination.labels ?? {} })),
     applyDelayMs: [10_000, 90_000],
     failureRate: (destination) => (destination.labels.region === failingRegion && shape.regions > 1 ? 0.4 : 0),
+    tampered: (destination) => destination.id === tampered,
   });
-  const hierarchy = await createHierarchy({ topology, bindings: fleetBindings() }, { clock, edgeAgent: edges, ...deps.root });
+  const agent = new RenderingEdgeAgent(edges);
+  const hierarchy = await createHierarchy({ topology, bindings: fleetBindings() }, { clock, edgeAgent: agent, ...deps.root });
   try {
     const reports = fleetReports(topology, { seed, now: clock.now() });
     const bar = progress(deps.output, 'ingesting reports');
@@ -86,8 +107,21 @@ export async function demoCommand(flags: DemoFlags, deps: { output: Output; root
     const status = await hierarchy.destinationStatus(probe);
     const elapsed = performance.now() - started;
     const rolloutStarted = performance.now();
+    const pattern = await loadPattern(parsePattern(fleetPattern(), 'the demo pattern'), hierarchy.runner, new FilePluginCatalog());
+    const rendering = await renderFleet(pattern, fleetObject(), fleetRollout().version, topologyTree(topology), new Renderings(), toIso(clock.now()));
+    agent.use(fleetRollout().id, rendering);
     const rollout = await demoRollout(hierarchy, edges, clock, failingRegion, deps.output);
     const rolloutElapsed = performance.now() - rolloutStarted;
+    await hierarchy.settle();
+    const shown = [topology.destinations[0]!, topology.destinations[topology.destinations.length - 1]!];
+    const customization: DemoCustomization = {
+      pattern: pattern.name,
+      rendered: rendering.objects.size,
+      degraded: rendering.degraded.size,
+      sideBySide: shown.map((destination) => ({ destination: destination.id, labels: { ...destination.labels }, object: rendering.objects.get(destination.id)?.object ?? null })),
+      tampered,
+      drift: (await hierarchy.summaries())['web-drift']!,
+    };
     const levels = { center: 1, region: shape.regions, site: shape.regions * shape.sitesPerRegion };
     const result: DemoResult = {
       runner: hierarchy.runner.name,
@@ -97,6 +131,7 @@ export async function demoCommand(flags: DemoFlags, deps: { output: Output; root
       summaries,
       destinationStatus: { destination: status.destination, level: status.level, reports: status.reports.length },
       rollout,
+      customization,
     };
     if (flags.json) deps.output.out(`${jsonText(result)}\n`);
     else deps.output.out(escapeBlock(renderDemo(result, elapsed, rolloutElapsed)));
@@ -182,8 +217,31 @@ function renderDemo(result: DemoResult, elapsedMs: number, rolloutMs: number): s
   }
   const probe = result.destinationStatus;
   lines.push('', `Status of one edge copy, read through the center: ${probe.destination} at ${probe.level} holds ${probe.reports} object reports.`);
-  lines.push(...renderRollout(result.rollout), '');
+  lines.push(...renderRollout(result.rollout), ...renderCustomization(result.customization), '');
   return `${lines.join('\n')}\n`;
+}
+
+function renderCustomization(customization: DemoCustomization): string[] {
+  const drift = customization.drift.value as { checked?: number; drifted?: number; examples?: string[] } | null;
+  const [left, right] = customization.sideBySide;
+  const paths = changedPaths(left!.object, right!.object);
+  const show = (object: Json, path: string) => {
+    const value = readPath(object, path);
+    return value === undefined ? '(absent)' : JSON.stringify(value);
+  };
+  const pathWidth = Math.max(4, ...paths.map((path) => path.length));
+  const columnWidth = Math.max(left!.destination.length, ...paths.map((path) => show(left!.object, path).length));
+  const row = (path: string, a: string, b: string) => `    ${path.padEnd(pathWidth)}  ${a.padEnd(columnWidth)}  ${b}`;
+  const examples = drift?.examples?.length ? ` (${drift.examples.join(', ')})` : '';
+  return [
+    '',
+    `Customization: pattern "${customization.pattern}" rendered the rollout's object for ${customization.rendered} destinations, level by level (${customization.degraded} degraded)`,
+    `  two destinations side by side (${left!.destination} ${JSON.stringify(left!.labels)}, ${right!.destination} ${JSON.stringify(right!.labels)}):`,
+    row('path', left!.destination, right!.destination),
+    ...paths.map((path) => row(path, show(left!.object, path), show(right!.object, path))),
+    `    (every other field the same; edgesum customize --explain names the rule behind each)`,
+    `  drift at the center (web-drift): ${drift?.drifted ?? 0} of ${drift?.checked ?? 0} destinations applied something other than their rendering${examples}; ${customization.tampered} was edited locally`,
+  ];
 }
 
 /** `{"healthy":3,"degraded":1}` as `healthy 3 · degraded 1`, `["a","b"]` as `a, b`; anything else as JSON. */

@@ -7,6 +7,7 @@ import type { PluginRunner } from '../core/ports/index.js';
 import { decideCases } from './cases.js';
 import type { ServeFlags } from './serve.js';
 import type { SimulateFlags } from './simulate.js';
+import { customizeCommand, type CustomizeFlags } from './customize.js';
 import { decideCommand, type DecideFlags } from './decide.js';
 import { demoCommand, type DemoFlags } from './demo.js';
 import { formatError, processOutput, type ByteSource, type Output } from './io.js';
@@ -25,6 +26,7 @@ const usageCodes = new Set<string>([
   ErrorCodes.UnknownPlugin,
   ErrorCodes.UnknownBinding,
   ErrorCodes.Usage,
+  ErrorCodes.InvalidPattern,
 ]);
 
 function runnerFor(name: string): PluginRunner {
@@ -109,6 +111,20 @@ export function buildCli(output: Output, state: { exitCode: number }, stdin: Byt
       if (flags.policy === undefined || flags.input === undefined) throw usage('decide: give --policy and --input, or --cases DIR');
       const single = { ...flags, policy: flags.policy, input: flags.input };
       state.exitCode = await withRunner(flags.runner, (runner) => decideCommand(single, { runner, catalog: new FilePluginCatalog(), output, stdin }));
+    });
+  program
+    .command('customize')
+    .description('render an object through a customization pattern for one destination and print it')
+    .requiredOption('--pattern <file>', 'the pattern, JSON: { name, customizers: [{ plugin, level, options }] }')
+    .requiredOption('--object <file>', 'the object to render, JSON, or - for stdin')
+    .requiredOption('--destination <id>', 'the destination to render for')
+    .option('--labels <json>', "the destination's labels as a JSON object, or @file", '{}')
+    .option('--chain <json>', 'the levels above it, center to site: [{ id, kind, labels }], or @file')
+    .option('--explain', 'also name which rule of which customizer changed which path')
+    .option('--json', 'print exactly the object as JSON (with --explain: { object, changes })')
+    .addOption(runnerOption())
+    .action(async (flags: CustomizeFlags & { runner: string }) => {
+      state.exitCode = await withRunner(flags.runner, (runner) => customizeCommand(flags, { runner, catalog: new FilePluginCatalog(), output, stdin, now: new Date(systemClock.now()).toISOString() }));
     });
   program
     .command('serve')

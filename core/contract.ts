@@ -6,8 +6,9 @@
  * only its arguments: no `require`, no `process`, no timers, no network. Every value crossing the
  * boundary is JSON: hooks receive JSON and must return JSON.
  *
- * This module holds types and three pure helpers (`defineReducer`, `definePolicy`, `readPath`) so a
- * plugin that imports it bundles to a few hundred bytes. Built-in plugins import nothing else.
+ * This module holds types and a few pure helpers (`defineReducer`, `definePolicy`, `defineCustomizer`,
+ * `customizeFault`, `readPath`) so a plugin that imports it bundles to a few hundred bytes. Built-in
+ * plugins import nothing else.
  *
  * @module edgesum/plugin
  */
@@ -277,4 +278,73 @@ export function readPath(value: unknown, path: string): unknown {
     current = (current as Record<string | number, unknown>)[key];
   }
   return current;
+}
+
+/**
+ * Where a customizer renders: a level of the hierarchy or one destination. `labels` are the
+ * level's or the destination's own labels (a level's are empty unless its topology gives some).
+ */
+export interface CustomizeTarget {
+  readonly id: string;
+  readonly kind: 'center' | 'region' | 'site' | 'destination';
+  readonly labels: Readonly<Record<string, string>>;
+}
+
+/** What `customize` receives besides the object and the target. */
+export interface CustomizerContext<Options = JsonObject> {
+  /** The step's options, already validated against the plugin's `options` schema. */
+  readonly options: Options;
+  /** The levels above the target, the center first: `[]` at the center, `[center, region, site]` for a destination. */
+  readonly chain: readonly CustomizeTarget[];
+  /** The host clock, RFC 3339. Customizers should not depend on it: renderings are compared across levels and time. */
+  readonly now: string;
+  /** The pattern being rendered, for messages. */
+  readonly pattern: string;
+}
+
+/** One change a customizer made, for `edgesum customize --explain`. */
+export interface CustomizeChange {
+  /** The rule that made it, as a person finds it in the options (e.g. `rules[2] eu-canary`). */
+  readonly rule: string;
+  /** The changed path in the object (`spec.template.spec.containers[0].image`). */
+  readonly path: string;
+}
+
+/**
+ * A customizer renders one object for one target: the mirror of a reducer. A **pattern** names an
+ * ordered list of customizers, each bound to a level kind; each level applies the ones bound to its
+ * kind to the object it received from its parent and passes the result down, and a site renders the
+ * `destination`-bound ones per destination. So the center never renders one copy per destination,
+ * and a site cut off from its parent still renders its own.
+ *
+ * **Laws** (checked by `checkCustomizerLaws` from `edgesum/testing`):
+ * - Determinism: the same object, target and context give the same result.
+ * - The result is JSON and stays within the output limit.
+ * - Level independence: rendering level by level (each level gets its own copy of its parent's
+ *   rendering) equals rendering once at the center with the whole chain (siblings share their
+ *   parent's rendering). Never mutate `object`: return a new value.
+ * - Idempotence, when `idempotent` is declared: `customize(customize(o)) ≡ customize(o)`.
+ * - A failure names where: throw `customizeFault(path, message)`, so the host reports the path.
+ */
+export interface Customizer<Options = JsonObject> extends PluginMeta {
+  /** True when applying the customizer twice gives the same object as once. */
+  readonly idempotent?: boolean;
+  /** Returns `object` as it should be for `target`. Must not modify `object`. */
+  customize(object: Json, target: CustomizeTarget, ctx: CustomizerContext<Options>): Json;
+  /** Optional: which rule changed which path for `target`, for `--explain`; the host finds the paths itself otherwise. */
+  explain?(object: Json, target: CustomizeTarget, ctx: CustomizerContext<Options>): readonly CustomizeChange[];
+}
+
+/** Declares a customizer plugin. Returns its argument: it exists for type inference. */
+export function defineCustomizer<Options = JsonObject>(customizer: Customizer<Options>): Customizer<Options> {
+  return customizer;
+}
+
+/**
+ * The error a customizer throws for a problem at a path of the object (a missing label, a patch
+ * on a path that does not exist): its message is `at <path>: <problem>`, which the host reads back
+ * into the error's `path`.
+ */
+export function customizeFault(path: string, problem: string): Error {
+  return new TypeError(`at ${path === '' ? '(root)' : path}: ${problem}`);
 }

@@ -31,6 +31,8 @@ export const ErrorCodes = {
   NoRoute: 'EDGESUM_NO_ROUTE',
   BodyTooLarge: 'EDGESUM_BODY_TOO_LARGE',
   PluginLaw: 'EDGESUM_PLUGIN_LAW',
+  InvalidPattern: 'EDGESUM_INVALID_PATTERN',
+  Customize: 'EDGESUM_CUSTOMIZE',
 } as const;
 
 /** One of the stable codes in {@link ErrorCodes}. */
@@ -62,6 +64,8 @@ const hints: Record<ErrorCode, string> = {
   EDGESUM_NO_ROUTE: 'See GET /openapi.json for the routes a node serves.',
   EDGESUM_PLUGIN_LAW: "Fix the reducer so that it obeys the named law (see the Reducer type in edgesum/plugin); checkReducerLaws from edgesum/testing finds a small counterexample.",
   EDGESUM_BODY_TOO_LARGE: "Send smaller batches: the node's limits.bodyBytes and limits.batchItems bound a request.",
+  EDGESUM_INVALID_PATTERN: 'Correct the named field of the customization pattern.',
+  EDGESUM_CUSTOMIZE: 'Fix the named customizer step, its options or the target (its labels) at the named path; the target keeps its last good rendering until then.',
 };
 
 /** Where in the input a problem is: a dotted/bracketed path, and the item index in a batch. */
@@ -152,6 +156,32 @@ export class PluginStackError extends PluginError {}
 export class PluginOutputError extends PluginError {}
 /** The plugin broke one of the laws its kind must obey (a reducer's partition independence, say). */
 export class PluginLawError extends PluginError {}
+
+/** Where a rendering failed: which pattern, which step (customizer) of it, for which target, at which path of the object. */
+export interface RenderPlace {
+  readonly pattern: string;
+  readonly customizer: string;
+  readonly target: string;
+  /** Path in the object; empty when the failure is not about one path (a timeout, a non-JSON result). */
+  readonly path: string;
+}
+
+/**
+ * A customizer failed for one target: `EDGESUM_CUSTOMIZE`, or the plugin error's own code (a
+ * timeout, an output error) with the place it happened. The cause is the plugin error.
+ */
+export class CustomizeError extends EdgesumError {
+  readonly place: RenderPlace;
+
+  constructor(code: ErrorCode, message: string, place: RenderPlace, details: ErrorDetails = {}) {
+    super(code, message, details);
+    this.place = place;
+  }
+
+  override toJSON(): ErrorView & RenderPlace {
+    return { ...super.toJSON(), ...this.place };
+  }
+}
 
 /** A name that does not exist: a binding, a level, a plugin. */
 export class NotFoundError extends EdgesumError {}

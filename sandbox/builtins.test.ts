@@ -3,7 +3,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import type { ChildState, Json, PolicyInput, StatusReport } from '../core/contract.js';
 import { callAt } from './fixtures/reports.js';
 import { InlineRunner } from './inline.js';
-import type { PluginRunner, PluginSource, PolicyHandle, ReducerHandle } from '../core/ports/plugin-runner.js';
+import type { CustomizerHandle, PluginRunner, PluginSource, PolicyHandle, ReducerHandle } from '../core/ports/plugin-runner.js';
 import { QuickJsRunner } from './quickjs/runner.js';
 
 const pluginsDir = new URL('../plugins/', import.meta.url);
@@ -12,6 +12,7 @@ const fixtureReports = new URL('health/fixtures/reports.jsonl', pluginsDir);
 /** Options each built-in needs (their READMEs); every other built-in runs with `{}`. */
 const optionsFor: Record<string, Json> = {
   'top-k': { field: 'status.restartCount' },
+  overrides: { rules: [{ name: 'eu', selector: { matchLabels: { region: 'eu' } }, patch: [{ op: 'replace', path: '/spec/replicas', value: 4 }] }] },
   aggregate: { fields: { n: { op: 'COUNT' } } },
 };
 
@@ -89,6 +90,16 @@ async function decideAll(handle: PolicyHandle, options: Json): Promise<Json> {
   return (await handle.decide(inputs, options, { id: 'region-eu', kind: 'region' })) as unknown as Json;
 }
 
+/** Each built-in customizer renders a Deployment for destinations with and without the labels it reads. */
+async function customizeAll(handle: CustomizerHandle, options: Json): Promise<Json> {
+  const object = JSON.parse(readFileSync(new URL('../test/fixtures/customize/deployment.json', import.meta.url), 'utf8')) as Json;
+  const site = { id: 'site-1', kind: 'site' as const, labels: {} };
+  const labelSets: Record<string, string>[] = [{ region: 'eu', tier: 'gold' }, { region: 'us', tier: 'standard', ring: 'canary' }];
+  const items = labelSets.map((labels, i) => ({ object, target: { id: `edge-${i}`, kind: 'destination' as const, labels }, chain: [site] }));
+  const call = { options, pattern: 'p', level: { id: 'site-1', kind: 'site' as const }, now: '2026-11-24T10:00:00Z' };
+  return { rendered: await handle.customize(items, call), explained: (await handle.explain(items, call)) as unknown as Json };
+}
+
 describe('built-in plugins in the sandbox', () => {
   it('finds the built-in plugins to run', () => {
     expect(builtins.length).toBeGreaterThan(0);
@@ -104,11 +115,17 @@ describe('built-in plugins in the sandbox', () => {
     const source: PluginSource = { spec: `builtin:${name}`, entry: new URL(`${name}/index.ts`, pluginsDir).pathname };
     const kind = await inline.loadReducer(source).then(
       () => 'reducer',
-      (error: Error) => (/found a policy/.test(error.message) ? 'policy' : 'reducer'),
+      (error: Error) => /found a (policy|customizer)/.exec(error.message)?.[1] ?? 'reducer',
     );
     const options = optionsFor[name] ?? {};
     const run = async (runner: PluginRunner) =>
-      JSON.stringify(kind === 'policy' ? await decideAll(await runner.loadPolicy(source), options) : await exercise(await runner.loadReducer(source), all, options));
+      JSON.stringify(
+        kind === 'policy'
+          ? await decideAll(await runner.loadPolicy(source), options)
+          : kind === 'customizer'
+            ? await customizeAll(await runner.loadCustomizer!(source), options)
+            : await exercise(await runner.loadReducer(source), all, options),
+      );
     const [sandboxed, trusted] = await Promise.all([run(quickjs), run(inline)]);
     expect(sandboxed).toBe(trusted);
   });

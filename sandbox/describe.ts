@@ -17,8 +17,9 @@ const MetaSchema = z.object({
 
 /** The plain-data description of a plugin module, as the guest (or the inline host) reports it. */
 export const PluginDescriptionSchema = MetaSchema.extend({
-  kind: z.enum(['reducer', 'policy']),
+  kind: z.enum(['reducer', 'policy', 'customizer']),
   retractable: z.boolean(),
+  idempotent: z.boolean().optional(),
 });
 
 export type PluginDescription = z.infer<typeof PluginDescriptionSchema>;

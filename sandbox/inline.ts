@@ -1,8 +1,8 @@
-import type { Json, Policy, PolicyInput, Reducer, ReducerContext, StatusReport } from '../core/contract.js';
+import type { CustomizeChange, Customizer, CustomizerContext, Json, Policy, PolicyInput, Reducer, ReducerContext, StatusReport } from '../core/contract.js';
 import { ErrorCodes, PluginLoadError, PluginThrewError, type ErrorDetails } from '../core/errors.js';
 import { describeExport, toJsonOutput, toPluginInfo } from './describe.js';
 import { importPluginModule } from './module.js';
-import { defaultLimits, type AccUpdate, type CallContext, type PluginLimits, type PluginRunner, type PluginSource, type PolicyHandle, type ReducerHandle } from '../core/ports/plugin-runner.js';
+import { defaultLimits, type AccUpdate, type CallContext, type CustomizeCall, type CustomizeItem, type CustomizerHandle, type PluginLimits, type PluginRunner, type PluginSource, type PolicyHandle, type ReducerHandle } from '../core/ports/plugin-runner.js';
 
 /** Counts of hook invocations, for tests that assert how much work an update caused. */
 export interface HookCounts {
@@ -12,6 +12,7 @@ export interface HookCounts {
   merge: number;
   finish: number;
   decide: number;
+  customize: number;
 }
 
 /**
@@ -21,7 +22,7 @@ export interface HookCounts {
 export class InlineRunner implements PluginRunner {
   readonly name = 'inline';
   /** Hook invocations since construction, across every plugin this runner loaded. */
-  readonly counts: HookCounts = { init: 0, add: 0, remove: 0, merge: 0, finish: 0, decide: 0 };
+  readonly counts: HookCounts = { init: 0, add: 0, remove: 0, merge: 0, finish: 0, decide: 0, customize: 0 };
 
   async loadReducer(source: PluginSource, limits: Partial<PluginLimits> = {}): Promise<ReducerHandle> {
     const { plugin, info } = await this.load(source, 'reducer');
@@ -46,9 +47,40 @@ export class InlineRunner implements PluginRunner {
     };
   }
 
+  async loadCustomizer(source: PluginSource, limits: Partial<PluginLimits> = {}): Promise<CustomizerHandle> {
+    const { plugin, info } = await this.load(source, 'customizer');
+    const customizer = plugin as Customizer<unknown>;
+    const bounds = { ...defaultLimits, ...limits };
+    const counts = this.counts;
+    const run = <T>(hook: 'customize' | 'explain', items: readonly CustomizeItem[], call: CustomizeCall, body: (item: CustomizeItem, ctx: CustomizerContext<unknown>) => T): T[] => {
+      const where: ErrorDetails = { plugin: info.name, hook, level: call.level.id };
+      const results = guard(
+        () =>
+          items.map((item) => {
+            counts.customize++;
+            // A copy per item, as the sandbox gives: siblings never see each other's writes.
+            return body(structuredClone(item), { options: call.options, chain: item.chain, now: call.now, pattern: call.pattern });
+          }),
+        where,
+      );
+      return toJsonOutput(results, bounds, where, true) as T[];
+    };
+    return {
+      info,
+      async customize(items, call) {
+        return run('customize', items, call, (item, ctx) => customizer.customize(item.object, item.target, ctx));
+      },
+      async explain(items, call) {
+        const explain = customizer.explain;
+        if (explain === undefined) return items.map(() => []);
+        return run('explain', items, call, (item, ctx) => explain.call(customizer, item.object, item.target, ctx) as CustomizeChange[]);
+      },
+    };
+  }
+
   async dispose(): Promise<void> {}
 
-  private async load(source: PluginSource, kind: 'reducer' | 'policy') {
+  private async load(source: PluginSource, kind: 'reducer' | 'policy' | 'customizer') {
     const { exports: module, code } = await importPluginModule(source.entry, source.spec);
     const info = toPluginInfo(describeExport(module.default), source, code);
     if (info.kind !== kind) {

@@ -30,6 +30,18 @@ describe('edgesum demo', () => {
     expect(rollout.destinations.succeeded).toBeGreaterThan(850);
     expect(rollout.decisions.some((decision) => decision.level === 'region-3' && decision.action === 'pause' && decision.budgetExceeded)).toBe(true);
     expect(rollout.decisions.some((decision) => decision.level === 'center' && decision.started.includes('region-1'))).toBe(true);
+
+    const { customization } = result;
+    expect([customization.rendered, customization.degraded]).toEqual([1200, 0]);
+    const [left, right] = customization.sideBySide.map((side) => side.object as { spec: { replicas: number; template: { spec: { containers: { image: string; env: { value: string }[] }[] } } } });
+    expect(left!.spec.template.spec.containers[0]!.env[2]!.value).toBe(customization.sideBySide[0]!.destination);
+    expect(right!.spec.template.spec.containers[0]!.env[2]!.value).toBe(customization.sideBySide[1]!.destination);
+    expect([left!.spec.replicas, right!.spec.replicas]).toEqual([1, 5]);
+    for (const side of [left, right]) expect(side!.spec.template.spec.containers[0]!.image).toBe('registry.example/shop/web:1.6.0');
+    const drift = customization.drift.value as { checked: number; drifted: number; examples: string[] };
+    expect(drift.drifted).toBe(1);
+    expect(drift.examples).toEqual([customization.tampered]);
+    expect(drift.checked).toBe(rollout.destinations.succeeded);
   });
 
   it('shows coverage and the rollout per level in the human view', async () => {
@@ -39,6 +51,9 @@ describe('edgesum demo', () => {
     expect(stdout).toMatch(/■ web-health {2}\(coverage: \d+\/1000 reporting, \d+ stale, 0 unreachable\)/);
     expect(stdout).toContain('center (waves):        regions 2 succeeded, 1 failed');
     expect(stdout).toContain('halted levels: region-3');
+    expect(stdout).toMatch(/rendered the rollout's object for 1000 destinations, level by level \(0 degraded\)/);
+    expect(stdout).toMatch(/ {4}spec\.replicas +1 +[35]\n/);
+    expect(stdout).toMatch(/drift at the center \(web-drift\): 1 of \d+ destinations applied something other than their rendering \(edge-0002\)/);
   });
 
   it('rejects a non-numeric size with exit code 2', async () => {

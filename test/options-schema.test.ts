@@ -127,6 +127,10 @@ describe("the built-ins' options schemas", () => {
   const seeds: Record<string, JsonObject[]> = {
     aggregate: [{ fields: { copies: { op: 'COUNT' } } }, { filter: [{ path: 'ref.kind', op: '!=', value: 'Namespace' }, { path: 'status.x', op: 'in', value: [1, 2] }], groupBy: [{ name: 'kind', path: 'ref.kind' }], fields: { n: { op: 'COUNT' }, s: { op: 'SUM', path: 'status.readyReplicas' } }, limit: 3 }],
     health: [{}, { examples: 1 }],
+    drift: [{}, { examples: 3 }],
+    'labels-template': [{}, { defaults: { tier: 'standard' } }],
+    overrides: [{ match: 'first', rules: [{ name: 'eu', selector: { matchLabels: { region: 'eu' }, matchExpressions: [{ key: 'ring', operator: 'In', values: ['canary'] }] }, patch: [{ op: 'replace', path: '/spec/replicas', value: 1 }, { op: 'move', from: '/a', path: '/b' }, { op: 'remove', path: '/c' }], merge: { spec: null } }] }],
+    'image-tag': [{}, { version: '2.0.0', containers: ['web'] }],
     'top-k': [{ field: 'status.readyReplicas' }, { field: 'status.cpu', k: 3, order: 'asc' }],
     'version-histogram': [{}, { field: 'status.phase', missing: 'unknown', top: 2 }],
     'workload-replicas': [{ mode: 'divided' }, { mode: 'replicated' }],
@@ -161,8 +165,8 @@ describe("the built-ins' options schemas", () => {
   }
 
   it("accept and refuse exactly what zod's own converter does", async () => {
-    const { reducers, policies } = await loadBuiltins();
-    const plugins = [...reducers, ...policies];
+    const { reducers, policies, customizers } = await loadBuiltins();
+    const plugins = [...reducers, ...policies, ...customizers];
     expect(plugins.map(([name]) => name).sort()).toEqual(Object.keys(seeds).sort());
     for (const [name, builtin] of plugins) {
       const ours = compileOptionsSchema(builtin.options ?? { type: 'object' });

@@ -187,6 +187,14 @@ console.log(JSON.stringify({ versions: summaries['versions']?.value, laws: check
     expect(JSON.parse(result.stderr)).toMatchObject({ error: { code: ErrorCodes.PluginTimeout, plugin: 'loop', hook: 'add' } });
   });
 
+  it('runs the installed edgesum customize with the built-in customizers in the sandbox', () => {
+    for (const name of ['pattern.json', 'deployment.json']) cpSync(join(repo, 'examples', 'customize', name), join(dir, name));
+    const result = run(dir, join(dir, 'node_modules', '.bin', 'edgesum'), 'customize', '--pattern', 'pattern.json', '--object', 'deployment.json', '--destination', 'edge-1', '--labels', '{"region":"eu"}', '--json');
+    expect(result.stderr).toBe('');
+    expect(result.status).toBe(0);
+    expect(JSON.parse(result.stdout)).toMatchObject({ spec: { replicas: 3, template: { metadata: { labels: { region: 'eu' } }, spec: { containers: [{ image: 'registry.example:5000/shop/web:1.5.0' }] } } } });
+  });
+
   it('runs the installed edgesum decide on a policy input', () => {
     cpSync(join(repo, 'examples', 'policy-as-code', 'cases', 'progressive-window', 'input.json'), join(dir, 'input.json'));
     const result = run(dir, join(dir, 'node_modules', '.bin', 'edgesum'), 'decide', '--policy', 'builtin:progressive', '--options', '{"maxConcurrency":"50%","maxFailures":1,"progressDeadline":"10m"}', '--input', 'input.json', '--json');

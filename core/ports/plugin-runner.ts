@@ -1,4 +1,4 @@
-import type { Decision, Json, LevelInfo, OptionsSchema, PolicyInput, StatusReport } from '../contract.js';
+import type { CustomizeChange, CustomizeTarget, Decision, Json, LevelInfo, OptionsSchema, PolicyInput, StatusReport } from '../contract.js';
 
 /** Where a plugin comes from: how the user named it, and the module file that holds it. */
 export interface PluginSource {
@@ -30,7 +30,7 @@ export const defaultLimits: PluginLimits = {
 
 /** What the host knows of a loaded plugin. */
 export interface PluginInfo {
-  readonly kind: 'reducer' | 'policy';
+  readonly kind: 'reducer' | 'policy' | 'customizer';
   readonly name: string;
   readonly version: string;
   readonly description?: string;
@@ -38,6 +38,8 @@ export interface PluginInfo {
   readonly reads?: readonly string[];
   /** Whether the reducer implements `remove`. */
   readonly retractable: boolean;
+  /** Whether the customizer declares itself idempotent. */
+  readonly idempotent?: boolean;
   /** Content hash of the code that runs (the bundle for sandboxed runners, the module for inline). */
   readonly hash: string;
   readonly source: PluginSource;
@@ -82,12 +84,41 @@ export interface PolicyHandle {
   decide(inputs: readonly PolicyInput[], options: Json, level: LevelInfo): Promise<Decision[]>;
 }
 
+/** One object to render for one target. */
+export interface CustomizeItem {
+  readonly object: Json;
+  readonly target: CustomizeTarget;
+  /** The levels above the target, the center first. */
+  readonly chain: readonly CustomizeTarget[];
+}
+
+/** The context of one customizer batch: the same for every item. */
+export interface CustomizeCall {
+  readonly options: Json;
+  readonly pattern: string;
+  /** The level that renders (for errors and limits), not necessarily the target. */
+  readonly level: LevelInfo;
+  /** The host clock, RFC 3339. */
+  readonly now: string;
+}
+
+/** A loaded customizer. Each method is one boundary crossing for the whole batch. */
+export interface CustomizerHandle {
+  readonly info: PluginInfo;
+  /** The rendered object of each item, in order. */
+  customize(items: readonly CustomizeItem[], call: CustomizeCall): Promise<Json[]>;
+  /** The plugin's own account of each item's changes; `[]` per item when it has no `explain`. */
+  explain(items: readonly CustomizeItem[], call: CustomizeCall): Promise<CustomizeChange[][]>;
+}
+
 /** Runs plugins. `QuickJsRunner` is the default; `InlineRunner` runs trusted code in-process. */
 export interface PluginRunner {
   /** `quickjs` or `inline`: shown by the demo and in summaries. */
   readonly name: string;
   loadReducer(source: PluginSource, limits?: Partial<PluginLimits>): Promise<ReducerHandle>;
   loadPolicy(source: PluginSource, limits?: Partial<PluginLimits>): Promise<PolicyHandle>;
+  /** Every edgesum runner has it; optional so a runner written before customizers still runs reducers and policies. */
+  loadCustomizer?(source: PluginSource, limits?: Partial<PluginLimits>): Promise<CustomizerHandle>;
   /** The memory its sandboxes hold right now, in bytes, for the `edgesum_sandbox_memory_bytes` metric; absent for runners without a sandbox. */
   memoryBytes?(): number;
   /** Releases every runtime. The runner is unusable afterwards. */

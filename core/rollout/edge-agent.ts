@@ -1,4 +1,4 @@
-import type { ObjectRef } from '../contract.js';
+import type { Json, ObjectRef } from '../contract.js';
 
 /** What a site tells one edge: run this version of this object, for this rollout. */
 export interface EdgeDirective {
@@ -8,6 +8,10 @@ export interface EdgeDirective {
   readonly version: string;
   /** When the site issued it, RFC 3339. */
   readonly at: string;
+  /** The object to apply, rendered for this destination through the rollout's pattern, when it has one. */
+  readonly object?: Json;
+  /** The hash of `object` (`renderingHash`): what the edge echoes back, so drift shows up in a summary. */
+  readonly renderedHash?: string;
 }
 
 /**

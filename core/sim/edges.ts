@@ -1,4 +1,5 @@
-import type { StatusReport } from '../contract.js';
+import type { Json, StatusReport } from '../contract.js';
+import { AppliedAnnotations, renderingHash } from '../customize/index.js';
 import { toIso, type Clock } from '../clock/index.js';
 import type { Destination } from '../model/index.js';
 import type { EdgeAgent, EdgeDirective } from '../rollout/index.js';
@@ -15,6 +16,11 @@ export interface SimulatedEdgesOptions {
   readonly failureRate?: (destination: Destination) => number;
   /** First seq the edges use; above what they sent before the rollout. */
   readonly firstSeq?: number;
+  /**
+   * Destinations that apply something other than the object they are handed (as after a local
+   * edit): what they apply, and so the hash they report, differs from their site's rendering.
+   */
+  readonly tampered?: (destination: Destination) => boolean;
 }
 
 interface Pending {
@@ -60,6 +66,15 @@ export class SimulatedEdges implements EdgeAgent {
     return ready.map((entry) => this.report(entry, now));
   }
 
+  /** The applied-object annotations of a directive that carried a rendered object and was applied. */
+  private appliedHashes(directive: EdgeDirective, fails: boolean): Record<string, string> {
+    if (directive.object === undefined || directive.renderedHash === undefined || fails) return {};
+    const destination = this.byId.get(directive.destination);
+    const tampered = destination !== undefined && this.options.tampered?.(destination) === true;
+    const applied: Json = tampered ? { ...(directive.object as object), locallyEdited: true } : directive.object;
+    return { [AppliedAnnotations.applied]: renderingHash(applied), [AppliedAnnotations.rendered]: directive.renderedHash };
+  }
+
   private report({ directive, fails }: Pending, now: number): StatusReport {
     const seq = (this.seqs.get(directive.destination) ?? this.options.firstSeq ?? 1_000) + 1;
     this.seqs.set(directive.destination, seq);
@@ -71,7 +86,7 @@ export class SimulatedEdges implements EdgeAgent {
       metadata: {
         generation: 4,
         labels: { 'app.kubernetes.io/version': directive.version },
-        annotations: { 'edgesum.io/version': directive.version, 'edgesum.io/phase': fails ? 'Failed' : 'Succeeded', 'edgesum.io/rollout': directive.rollout },
+        annotations: { 'edgesum.io/version': directive.version, 'edgesum.io/phase': fails ? 'Failed' : 'Succeeded', 'edgesum.io/rollout': directive.rollout, ...this.appliedHashes(directive, fails) },
       },
       spec: { replicas: 3 },
       status: deploymentStatus({ generation: 4, ready: fails ? 0 : 3, updated: 3, failing: fails }),

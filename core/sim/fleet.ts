@@ -1,4 +1,4 @@
-import type { StatusReport } from '../contract.js';
+import type { Json, StatusReport } from '../contract.js';
 import type { TopologyInput } from '../model/topology.js';
 import type { BindingInput } from '../pipeline/index.js';
 import type { RolloutSpecInput } from '../rollout/index.js';
@@ -79,7 +79,67 @@ export function fleetBindings(): BindingInput[] {
       },
     },
     { name: 'namespace-health', reducer: 'builtin:health', selector: { workload: 'shop-namespace' } },
+    { name: 'web-drift', reducer: 'builtin:drift', selector: { workload: 'web' }, options: { examples: 3 } },
   ];
+}
+
+/**
+ * The `web` Deployment as the center holds it: one object for every destination, with
+ * placeholders the fleet's pattern fills from each destination's labels.
+ */
+export function fleetObject(): Json {
+  return {
+    apiVersion: 'apps/v1',
+    kind: 'Deployment',
+    metadata: { name: 'web', namespace: 'shop', labels: { 'app.kubernetes.io/name': 'web' } },
+    spec: {
+      replicas: 3,
+      template: {
+        metadata: { labels: { app: 'web', region: '{{ .labels.region }}' } },
+        spec: {
+          containers: [
+            {
+              name: 'web',
+              image: 'registry.example/shop/web:1.5.0',
+              env: [
+                { name: 'REGION', value: '{{ .labels.region }}' },
+                { name: 'SITE', value: '{{ .labels.site }}' },
+                { name: 'EDGE', value: '{{ .id }}' },
+              ],
+            },
+          ],
+        },
+      },
+    },
+  };
+}
+
+/**
+ * The demo's customization pattern for `web`: the image tag from the rollout's version at the
+ * center, the canary region marked at the regions, placeholders filled per destination, then
+ * canary edges scaled down and region-2 scaled up.
+ */
+export function fleetPattern(): Json {
+  return {
+    name: 'web',
+    customizers: [
+      { plugin: 'builtin:image-tag', level: 'center', options: { containers: ['web'] } },
+      { name: 'ring', plugin: 'builtin:overrides', level: 'region', options: { rules: [{ name: 'canary-region', selector: { matchLabels: { tier: 'canary' } }, merge: { metadata: { annotations: { 'example.com/ring': 'canary' } } } }] } },
+      { plugin: 'builtin:labels-template', level: 'destination' },
+      {
+        name: 'sizing',
+        plugin: 'builtin:overrides',
+        level: 'destination',
+        options: {
+          match: 'first',
+          rules: [
+            { name: 'canary-edge', selector: { matchLabels: { tier: 'canary' } }, patch: [{ op: 'replace', path: '/spec/replicas', value: 1 }] },
+            { name: 'region-2', selector: { matchLabels: { region: 'region-2' } }, merge: { spec: { replicas: 5 } } },
+          ],
+        },
+      },
+    ],
+  };
 }
 
 /** What the simulated edges look like. */

@@ -7,10 +7,10 @@
  * Runs inside QuickJS only. It imports nothing but the plain-data description helper and types.
  */
 
-import type { Decision, Policy, PolicyInput, Reducer, ReducerContext, StatusReport } from '../../core/contract.js';
+import type { Customizer, Decision, Policy, PolicyInput, Reducer, ReducerContext, StatusReport } from '../../core/contract.js';
 import { describeExport } from '../guest/describe-export.js';
 import { jsonFault } from '../guest/json-fault.js';
-import type { AccUpdate } from '../../core/ports/plugin-runner.js';
+import type { AccUpdate, CustomizeItem } from '../../core/ports/plugin-runner.js';
 import type { RealmControl } from './guest-realm.js';
 import { guestGlobal, type GuestFailure, type GuestHook, type GuestRequest } from './protocol.js';
 
@@ -51,6 +51,7 @@ function answer(exported: unknown, realm: RealmControl, hook: GuestHook, json: s
   realm.reseed(request.seed);
   if (hook === 'describe') return serialize(describeExport(exported), request.outputBytes);
   if (hook === 'decide') return decide(exported as AnyPolicy, realm, request);
+  if (hook === 'customize' || hook === 'explain') return customize(exported as Customizer<unknown>, hook, request);
 
   const reducer = exported as AnyReducer;
   const call = request.call!;
@@ -121,6 +122,23 @@ function decide(policy: AnyPolicy, realm: RealmControl, request: GuestRequest): 
     parts.push(text);
   }
   return `{"ok":true,"value":[${parts.join(',')}]}`;
+}
+
+/** Renders each item for its target; `explain` of a customizer without one is `[]` per item. */
+function customize(customizer: Customizer<unknown>, hook: 'customize' | 'explain', request: GuestRequest): string {
+  const call = request.customize!;
+  const results: unknown[] = new Array(request.items.length);
+  try {
+    for (let i = 0; i < request.items.length; i++) {
+      const item = request.items[i] as CustomizeItem;
+      const ctx = { options: call.options, chain: item.chain, now: call.now, pattern: call.pattern };
+      if (hook === 'customize') results[i] = customizer.customize(item.object, item.target, ctx);
+      else results[i] = typeof customizer.explain === 'function' ? customizer.explain(item.object, item.target, ctx) : [];
+    }
+  } catch (error) {
+    return fail(describeThrown(error));
+  }
+  return serialize(results, request.outputBytes);
 }
 
 /** The envelope of a successful call, or of an output failure. */

@@ -1,11 +1,12 @@
 import type { Decision, Json, LevelInfo, PolicyInput, StatusReport } from '../../core/contract.js';
+import { BatchCustomizer } from '../customizer-batch.js';
 import { ErrorCodes, PluginLoadError, PluginOutputError, PluginThrewError, type ErrorDetails } from '../../core/errors.js';
 import { BundleCache, type PluginBundle } from '../bundle.js';
 import { toPluginInfo } from '../describe.js';
-import { defaultLimits, type AccUpdate, type CallContext, type PluginInfo, type PluginLimits, type PluginRunner, type PluginSource, type PolicyHandle, type ReducerHandle } from '../../core/ports/plugin-runner.js';
+import { defaultLimits, type AccUpdate, type CallContext, type CustomizeCall, type CustomizeItem, type PluginInfo, type PluginLimits, type PluginRunner, type PluginSource, type PolicyHandle, type ReducerHandle } from '../../core/ports/plugin-runner.js';
 import { checkLimits } from './limits.js';
 import { PluginSandbox, type GuestWatch, type SandboxEnv } from './plugin-sandbox.js';
-import type { ReducerHook } from './protocol.js';
+import type { CustomizerHook, ReducerHook } from './protocol.js';
 import { newReleaseModule, WasmHost, type ModuleLease, type QuickJsModuleFactory } from './wasm-host.js';
 
 /** Where a runner gets a plugin's bundle from. {@link BundleCache} is one. */
@@ -93,6 +94,11 @@ export class InThreadQuickJsRunner implements PluginRunner {
   async loadPolicy(source: PluginSource, limits: Partial<PluginLimits> = {}): Promise<PolicyHandle> {
     const { sandbox, info } = await this.load(source, limits, 'policy');
     return new InThreadPolicy(sandbox, info);
+  }
+
+  async loadCustomizer(source: PluginSource, limits: Partial<PluginLimits> = {}): Promise<InThreadCustomizer> {
+    const { sandbox, info } = await this.load(source, limits, 'customizer');
+    return new InThreadCustomizer(sandbox, info);
   }
 
   /** The WebAssembly heap this runner's module holds, in bytes. */
@@ -205,6 +211,23 @@ class InThreadPolicy implements PolicyHandle {
     const value = (await this.sandbox.run('decide', { clock: 0, options }, JSON.stringify(inputs), where, inputs.length)) as unknown[];
     value.forEach((decision, index) => checkJsonOutput(decision, this.sandbox.limits, { ...where, index }));
     return value as Decision[];
+  }
+}
+
+/** A customizer in the engine: one guest call per batch, every result checked as the inline runner checks it. */
+export class InThreadCustomizer extends BatchCustomizer {
+  private readonly sandbox: PluginSandbox;
+
+  constructor(sandbox: PluginSandbox, info: PluginInfo) {
+    super(info);
+    this.sandbox = sandbox;
+  }
+
+  protected async run(hook: CustomizerHook, items: readonly CustomizeItem[], call: CustomizeCall, where: ErrorDetails): Promise<unknown[]> {
+    const clock = Date.parse(call.now);
+    const value = (await this.sandbox.run(hook, { clock: Number.isNaN(clock) ? 0 : clock, customize: call }, JSON.stringify(items), where, items.length)) as unknown[];
+    value.forEach((result, index) => checkJsonOutput(result, this.sandbox.limits, { ...where, index }));
+    return value;
   }
 }
 

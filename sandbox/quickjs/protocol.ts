@@ -4,13 +4,13 @@
  * Types only: this module is imported by the guest bundle as well as by the host.
  */
 
-import type { CallContext } from '../../core/ports/plugin-runner.js';
+import type { CallContext, CustomizeCall } from '../../core/ports/plugin-runner.js';
 
 /** The name of the guest global through which the host calls in. */
 export const guestGlobal = '__edgesum';
 
 /** The batch entry points the guest answers. `describe` reports the plugin's metadata. */
-export type GuestHook = 'describe' | 'reduce' | 'update' | 'merge' | 'finish' | 'decide';
+export type GuestHook = 'describe' | 'reduce' | 'update' | 'merge' | 'finish' | 'decide' | 'customize' | 'explain';
 
 /** What the host sends with every call. */
 export interface GuestRequest {
@@ -22,6 +22,8 @@ export interface GuestRequest {
   readonly outputBytes: number;
   /** The batch context of reducer hooks. */
   readonly call?: CallContext;
+  /** The batch context of `customize` and `explain`. */
+  readonly customize?: CustomizeCall;
   /** The policy options of `decide`. */
   readonly options?: unknown;
   /** Groups of reports (`reduce`), updates (`update`), groups of accumulators (`merge`), accumulators (`finish`) or policy inputs (`decide`). */
@@ -51,4 +53,7 @@ export interface GuestFailure {
 export type GuestResponse = { readonly ok: true; readonly value: unknown } | { readonly ok: false; readonly error: GuestFailure };
 
 /** The reducer hooks: each runs one batch of groups, updates, groups of accumulators or accumulators. */
-export type ReducerHook = Exclude<GuestHook, 'describe' | 'decide'>;
+export type ReducerHook = Exclude<GuestHook, 'describe' | 'decide' | CustomizerHook>;
+
+/** The customizer hooks: each runs one batch of objects to render for their targets. */
+export type CustomizerHook = 'customize' | 'explain';

@@ -4,9 +4,9 @@
  * sides.
  */
 import type { Json, LevelInfo, PolicyInput } from '../../core/contract.js';
-import type { CallContext, PluginInfo, PluginLimits, PluginSource } from '../../core/ports/plugin-runner.js';
+import type { CallContext, CustomizeCall, CustomizeItem, PluginInfo, PluginLimits, PluginSource } from '../../core/ports/plugin-runner.js';
 import type { PluginBundle } from '../bundle.js';
-import type { ReducerHook } from '../quickjs/protocol.js';
+import type { CustomizerHook, ReducerHook } from '../quickjs/protocol.js';
 import type { WireError } from './wire-error.js';
 
 /** What every worker is started with. */
@@ -27,7 +27,8 @@ export interface ThreadData {
 export type ThreadRequestBody =
   | { readonly type: 'load'; readonly plugin: number; readonly kind: PluginInfo['kind']; readonly source: PluginSource; readonly bundle: PluginBundle; readonly limits: PluginLimits }
   | { readonly type: 'reducer'; readonly plugin: number; readonly hook: ReducerHook; readonly items: string; readonly count: number; readonly call: CallContext }
-  | { readonly type: 'decide'; readonly plugin: number; readonly inputs: readonly PolicyInput[]; readonly options: Json; readonly level: LevelInfo };
+  | { readonly type: 'decide'; readonly plugin: number; readonly inputs: readonly PolicyInput[]; readonly options: Json; readonly level: LevelInfo }
+  | { readonly type: 'customize'; readonly plugin: number; readonly hook: CustomizerHook; readonly items: readonly CustomizeItem[]; readonly call: CustomizeCall };
 
 /** A request on the wire. */
 export type ThreadRequest = ThreadRequestBody & { readonly id: number };

@@ -1,9 +1,10 @@
 import type { Decision, Json, LevelInfo, PolicyInput, StatusReport } from '../../core/contract.js';
+import { BatchCustomizer } from '../customizer-batch.js';
 import { ErrorCodes, PluginOutputError, ValidationError, type ErrorDetails } from '../../core/errors.js';
-import { defaultLimits, type AccUpdate, type CallContext, type PluginInfo, type PluginLimits, type PluginRunner, type PluginSource, type PolicyHandle, type ReducerHandle } from '../../core/ports/plugin-runner.js';
+import { defaultLimits, type AccUpdate, type CallContext, type CustomizeCall, type CustomizeItem, type CustomizerHandle, type PluginInfo, type PluginLimits, type PluginRunner, type PluginSource, type PolicyHandle, type ReducerHandle } from '../../core/ports/plugin-runner.js';
 import { BundleCache } from '../bundle.js';
 import { checkLimits } from '../quickjs/limits.js';
-import type { ReducerHook } from '../quickjs/protocol.js';
+import type { CustomizerHook, ReducerHook } from '../quickjs/protocol.js';
 import { workerModule } from './entry.js';
 import type { ThreadRequestBody } from './protocol.js';
 import { ThreadPool, type ThreadPlugin } from './threads.js';
@@ -92,6 +93,11 @@ export abstract class WorkerRunner implements PluginRunner {
   async loadPolicy(source: PluginSource, limits: Partial<PluginLimits> = {}): Promise<PolicyHandle> {
     const plugin = await this.plugin(source, limits, 'policy');
     return new WorkerPolicy(this.pool, plugin, await this.pool.load(plugin));
+  }
+
+  async loadCustomizer(source: PluginSource, limits: Partial<PluginLimits> = {}): Promise<CustomizerHandle> {
+    const plugin = await this.plugin(source, limits, 'customizer');
+    return new WorkerCustomizer(this.pool, plugin, await this.pool.load(plugin));
   }
 
   /** The WebAssembly heap of every thread's engine, in bytes. */
@@ -204,6 +210,21 @@ class WorkerPolicy implements PolicyHandle {
     if (inputs.length === 0) return [];
     const where: ErrorDetails = { plugin: this.info.name, hook: 'decide', level: level.id };
     return (await this.pool.run(this.plugin, () => ({ type: 'decide', plugin: this.plugin.id, inputs, options, level }), where)) as Decision[];
+  }
+}
+
+/** A customizer: every batch goes whole to one thread, in turn. */
+class WorkerCustomizer extends BatchCustomizer {
+  constructor(
+    private readonly pool: ThreadPool,
+    private readonly plugin: ThreadPlugin,
+    info: PluginInfo,
+  ) {
+    super(info);
+  }
+
+  protected async run(hook: CustomizerHook, items: readonly CustomizeItem[], call: CustomizeCall, where: ErrorDetails): Promise<unknown[]> {
+    return (await this.pool.run(this.plugin, () => ({ type: 'customize', plugin: this.plugin.id, hook, items, call }), where)) as unknown[];
   }
 }
 

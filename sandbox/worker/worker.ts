@@ -9,7 +9,7 @@ import { parentPort, workerData, type MessagePort } from 'node:worker_threads';
 import { ErrorCodes, PluginLoadError } from '../../core/errors.js';
 import type { PluginSource, PolicyHandle } from '../../core/ports/plugin-runner.js';
 import type { PluginBundle } from '../bundle.js';
-import { InThreadQuickJsRunner, type InThreadReducer } from '../quickjs/in-thread.js';
+import { InThreadQuickJsRunner, type InThreadCustomizer, type InThreadReducer } from '../quickjs/in-thread.js';
 import type { ThreadData, ThreadReply, ThreadRequest, ThreadRequestBody } from './protocol.js';
 import { GuestCellWriter } from './watchdog.js';
 import { toWireError } from './wire-error.js';
@@ -22,6 +22,7 @@ class ThreadPlugins {
   private readonly bundles = new Map<string, PluginBundle>();
   private readonly reducers = new Map<number, InThreadReducer>();
   private readonly policies = new Map<number, PolicyHandle>();
+  private readonly customizers = new Map<number, InThreadCustomizer>();
 
   constructor(data: ThreadData) {
     this.cell = new GuestCellWriter(data.guest);
@@ -47,6 +48,11 @@ class ThreadPlugins {
             this.reducers.set(request.plugin, handle);
             return handle.info;
           }
+          if (request.kind === 'customizer') {
+            const handle = await this.runner.loadCustomizer(request.source, request.limits);
+            this.customizers.set(request.plugin, handle);
+            return handle.info;
+          }
           const handle = await this.runner.loadPolicy(request.source, request.limits);
           this.policies.set(request.plugin, handle);
           return handle.info;
@@ -62,6 +68,8 @@ class ThreadPlugins {
       }
       case 'decide':
         return (this.policies.get(request.plugin) ?? missing(request.plugin)).decide(request.inputs, request.options, request.level);
+      case 'customize':
+        return (this.customizers.get(request.plugin) ?? missing(request.plugin)).batch(request.hook, request.items, request.call);
     }
   }
 }

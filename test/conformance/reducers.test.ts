@@ -31,6 +31,7 @@ const reducerOptions: Readonly<Record<string, readonly JsonObject[]>> = {
       limit: 3,
     },
   ],
+  drift: [{}, { examples: 1 }],
   health: [{}, { examples: 1 }],
   'top-k': [{ field: 'status.readyReplicas' }, { field: 'status.cpu', k: 3, order: 'asc' }],
   'version-histogram': [{}, { field: 'status.phase', missing: 'unknown', top: 2 }],

@@ -1,0 +1,3 @@
+export * from './pattern.js';
+export * from './render.js';
+export * from './rollout.js';
