@@ -25,3 +25,5 @@ export { checkReducerLaws, type ReducerLaw, type ReducerLawSetup } from './reduc
 export { checkPolicyConformance, type PolicyConformanceSetup, type PolicyLaw } from './policy-conformance.js';
 export type { Violation } from './violations.js';
 export { diffJson, formatJsonDiff, type JsonDifference } from './json-diff.js';
+export { clockOf, defaultSeed, environmentOf, pluginEnvironment, type PluginEnvironmentHandle } from './environment.js';
+export { describeDifferences } from './violations.js';
