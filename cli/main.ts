@@ -9,6 +9,7 @@ import type { ServeFlags } from './serve.js';
 import { decideCommand, type DecideFlags } from './decide.js';
 import { demoCommand, type DemoFlags } from './demo.js';
 import { formatError, processOutput, type ByteSource, type Output } from './io.js';
+import { addPluginCommands } from './plugin/index.js';
 import { maxPartitions, reduceCommand, type ReduceFlags } from './reduce.js';
 import { escapeBlock } from './text.js';
 
@@ -120,6 +121,7 @@ export function buildCli(output: Output, state: { exitCode: number }, stdin: Byt
       const { serveCommand } = await import('./serve.js');
       state.exitCode = await serveCommand(flags, { output, ...(port === undefined ? {} : { port }) });
     });
+  addPluginCommands(program, { output, state, runnerOption, withRunner });
   return program;
 }
 
