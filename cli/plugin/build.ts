@@ -4,7 +4,7 @@ import { dirname, join, relative, resolve } from 'node:path';
 import { ErrorCodes, ValidationError } from '../../core/errors.js';
 import { bundlePlugin, contractModule } from '../../sandbox/index.js';
 import type { Output } from '../io.js';
-import type { PluginProject } from './project.js';
+import { shown, type PluginProject } from './project.js';
 
 /** The part of the TypeScript compiler API `edgesum plugin build` uses. */
 interface TypeScriptApi {
@@ -45,7 +45,7 @@ async function typescriptOf(project: PluginProject): Promise<TypeScriptApi> {
     const loaded = (await import(path)) as { default?: TypeScriptApi } & TypeScriptApi;
     return loaded.default ?? loaded;
   }
-  throw new ValidationError(ErrorCodes.Usage, `plugin build: TypeScript is not installed in ${project.dir}; run npm install --save-dev typescript there`);
+  throw new ValidationError(ErrorCodes.Usage, `plugin build: TypeScript is not installed in ${shown(project.dir)}; run npm install --save-dev typescript there`);
 }
 
 /** `src/index.ts:3:7 - error TS2322: Type 'string' is not assignable to type 'number'.` */

@@ -11,7 +11,7 @@ import { diffJson, formatJsonDiff } from '../../core/testing/index.js';
 import { decideCases } from '../cases.js';
 import type { Output } from '../io.js';
 import { checkPolicy, checkReducer, type LawFinding } from './check.js';
-import type { PluginProject } from './project.js';
+import { shown, type PluginProject } from './project.js';
 import { policyFiles, reducerFiles } from './templates.js';
 
 /** What the `edgesum plugin` commands need from a command run. */
@@ -100,11 +100,11 @@ export function kindNamed(name: string, where: string): PluginKind {
 }
 
 function readJson(path: string): Json {
-  if (!existsSync(path)) throw new ValidationError(ErrorCodes.InvalidInput, `${path} is missing`);
+  if (!existsSync(path)) throw new ValidationError(ErrorCodes.InvalidInput, `${shown(path)} is missing`);
   try {
     return JSON.parse(readFileSync(path, 'utf8')) as Json;
   } catch {
-    throw new ValidationError(ErrorCodes.InvalidInput, `${path} is not valid JSON`);
+    throw new ValidationError(ErrorCodes.InvalidInput, `${shown(path)} is not valid JSON`);
   }
 }
 
@@ -112,33 +112,33 @@ function reducerFixtures(project: PluginProject): { options: Json; reports: Stat
   const optionsFile = join(project.fixtures, 'options.json');
   const options = existsSync(optionsFile) ? readJson(optionsFile) : {};
   const file = join(project.fixtures, 'reports.jsonl');
-  if (!existsSync(file)) throw new ValidationError(ErrorCodes.InvalidInput, `${file} is missing`);
+  if (!existsSync(file)) throw new ValidationError(ErrorCodes.InvalidInput, `${shown(file)} is missing`);
   const lines = readFileSync(file, 'utf8').split('\n');
   const items = lines.flatMap((line, i) => {
     if (line.trim() === '') return [];
     try {
       return [JSON.parse(line) as unknown];
     } catch {
-      throw new ValidationError(ErrorCodes.InvalidInput, `${file}:${i + 1} is not valid JSON`);
+      throw new ValidationError(ErrorCodes.InvalidInput, `${shown(file)}:${i + 1} is not valid JSON`);
     }
   });
   const parsed = parseReports(items);
   const rejected = parsed.rejected[0];
   if (rejected !== undefined) {
     const issue = rejected.issues[0];
-    throw new ValidationError(ErrorCodes.InvalidInput, `${file}: report ${rejected.index + 1}: ${issue?.path ?? ''}: ${issue?.message ?? rejected.code}`, { issues: rejected.issues });
+    throw new ValidationError(ErrorCodes.InvalidInput, `${shown(file)}: report ${rejected.index + 1}: ${issue?.path ?? ''}: ${issue?.message ?? rejected.code}`, { issues: rejected.issues });
   }
   return { options, reports: latestReports(parsed.accepted).latest };
 }
 
 function policyCases(project: PluginProject): { name: string; options: Json; input: PolicyInput }[] {
   const root = join(project.fixtures, 'cases');
-  if (!existsSync(root) || !statSync(root).isDirectory()) throw new ValidationError(ErrorCodes.InvalidInput, `${root} is missing: a policy's fixtures are decision cases`);
+  if (!existsSync(root) || !statSync(root).isDirectory()) throw new ValidationError(ErrorCodes.InvalidInput, `${shown(root)} is missing: a policy's fixtures are decision cases`);
   const cases = readdirSync(root, { withFileTypes: true })
     .filter((entry) => entry.isDirectory() && existsSync(join(root, entry.name, 'input.json')))
     .map((entry) => entry.name)
     .sort();
-  if (cases.length === 0) throw new ValidationError(ErrorCodes.InvalidInput, `${root} holds no decision case (a folder with policy.json and input.json)`);
+  if (cases.length === 0) throw new ValidationError(ErrorCodes.InvalidInput, `${shown(root)} holds no decision case (a folder with policy.json and input.json)`);
   return cases.map((name) => {
     const policyFile = join(root, name, 'policy.json');
     const policy = existsSync(policyFile) ? readJson(policyFile) : {};

@@ -1,5 +1,5 @@
 import { existsSync, readFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { join, relative, resolve } from 'node:path';
 import { z } from 'zod';
 import { ErrorCodes, ValidationError } from '../../core/errors.js';
 import { parseOrThrow } from '../../core/model/index.js';
@@ -13,6 +13,11 @@ const ManifestSchema = z.object({
     plugin: z.string().min(1).default('src/index.ts'),
   }),
 });
+
+/** A path as diagnostics show it: relative to the working directory, never absolute. */
+export function shown(path: string): string {
+  return relative(process.cwd(), path) || '.';
+}
 
 /** A plugin repository, as `edgesum plugin new` lays it out. */
 export interface PluginProject {
@@ -42,10 +47,10 @@ export function readProject(dir: string): PluginProject {
   try {
     raw = JSON.parse(readFileSync(manifestPath, 'utf8'));
   } catch {
-    throw new ValidationError(ErrorCodes.InvalidConfig, `${manifestPath} is not valid JSON`);
+    throw new ValidationError(ErrorCodes.InvalidConfig, `${shown(manifestPath)} is not valid JSON`);
   }
-  const manifest = parseOrThrow(ManifestSchema, raw, manifestPath, ErrorCodes.InvalidConfig);
+  const manifest = parseOrThrow(ManifestSchema, raw, shown(manifestPath), ErrorCodes.InvalidConfig);
   const entry = resolve(root, manifest.edgesum.plugin);
-  if (!existsSync(entry)) throw new ValidationError(ErrorCodes.InvalidConfig, `${manifestPath}: edgesum.plugin names ${manifest.edgesum.plugin}, which does not exist`);
+  if (!existsSync(entry)) throw new ValidationError(ErrorCodes.InvalidConfig, `${shown(manifestPath)}: edgesum.plugin names ${manifest.edgesum.plugin}, which does not exist`);
   return { dir: root, kind: manifest.edgesum.kind, source: { spec: manifest.edgesum.plugin, entry }, fixtures: join(root, 'fixtures') };
 }
