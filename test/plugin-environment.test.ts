@@ -6,10 +6,10 @@ import { resolve } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { runnerNamed, type RunnerName } from '../app/container.js';
 import { loadPolicy, loadReducer } from '../app/testing.js';
-import type { PolicyInput } from '../core/contract.js';
 import { ErrorCodes } from '../core/errors.js';
 import { reduceOnce } from '../core/pipeline/index.js';
 import type { PluginRunner } from '../core/ports/index.js';
+import { input, kid } from '../plugins/policy-kit/fixtures.js';
 import { report } from '../sandbox/fixtures/reports.js';
 
 const names: RunnerName[] = ['quickjs', 'quickjs-pool', 'inline'];
@@ -19,15 +19,8 @@ afterAll(async () => {
 });
 
 const source = (path: string) => ({ spec: path, entry: resolve(path) });
-const child = (id: string) => ({ id, labels: {}, group: { name: 'default', index: 0 }, state: 'pending' as const, summary: null });
-const input: PolicyInput = {
-  rollout: { id: 'r1', workload: 'web', version: '2.0.0', startedAt: '2026-01-01T10:00:00Z' },
-  level: 'region-1',
-  now: '2026-01-01T10:05:00Z',
-  memo: null,
-  grant: null,
-  children: [child('site-1'), child('site-2')],
-};
+// Five minutes after the rollout started: a policy waiting ten minutes by its Date holds.
+const fiveMinutesIn = input([kid('site-1'), kid('site-2')], { now: '2026-03-02T09:05:00.000Z' });
 const level = { id: 'region-1', kind: 'region' as const };
 
 describe.each(names)('the %s runner', (name) => {
@@ -42,9 +35,9 @@ describe.each(names)('the %s runner', (name) => {
 
   it("gives a policy the input's now as its Date, as edgesum/testing does", async () => {
     const handle = await runner.loadPolicy(source('test/fixtures/kit/date-now-policy.ts'));
-    const [decision] = await handle.decide([input], {}, level);
+    const [decision] = await handle.decide([fiveMinutesIn], {}, level);
     const tested = await loadPolicy('test/fixtures/kit/date-now-policy.ts');
-    expect(decision).toEqual(tested.decide(input, {}));
+    expect(decision).toEqual(tested.decide(fiveMinutesIn, {}));
     expect(decision).toMatchObject({ action: 'hold' });
   });
 

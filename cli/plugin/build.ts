@@ -74,7 +74,7 @@ export async function typeErrors(project: PluginProject): Promise<string[]> {
     options = { ...parsed.options, noEmit: true };
   }
   // As in the bundle, `edgesum/plugin` is the contract of the edgesum that builds the plugin.
-  const paths = { ...(options as { paths?: Record<string, string[]> }).paths, 'edgesum/plugin': [contractModule()] };
+  const paths = { ...(options as { paths?: Record<string, string[]> }).paths, 'edgesum/plugin': [contractModule().replace(/\.js$/, '.d.ts')] };
   const program = ts.createProgram(files, { ...options, paths });
   return ts
     .getPreEmitDiagnostics(program)

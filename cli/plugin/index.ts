@@ -3,9 +3,9 @@ import type { PluginRunner } from '../../core/ports/index.js';
 import type { Output } from '../io.js';
 import { buildCommand } from './build.js';
 import { formatFindings } from './check.js';
-import { kindNamed, pluginKinds } from './kinds.js';
+import { kindNamed, pluginKinds, type KitDeps, type PluginKind } from './kinds.js';
 import { newCommand } from './new.js';
-import { readProject } from './project.js';
+import { readProject, type PluginProject } from './project.js';
 
 /** What the `plugin` commands take from the command line they join. */
 export interface PluginCommandDeps {
@@ -38,29 +38,27 @@ export function addPluginCommands(program: Command, deps: PluginCommandDeps): vo
     .action(async (dir: string | undefined, flags: { json?: boolean }) => {
       state.exitCode = await buildCommand(readProject(dir ?? '.'), { output, json: flags.json === true });
     });
-  plugin
-    .command('test [dir]')
-    .description('run the repository\'s fixtures in the sandbox and print where a result differs from the expected one')
-    .option('--json', 'print the results as JSON')
-    .addOption(deps.runnerOption())
-    .action(async (dir: string | undefined, flags: { json?: boolean; runner: string }) => {
-      const project = readProject(dir ?? '.');
-      const kind = kindNamed(project.kind, 'package.json edgesum.kind');
-      state.exitCode = await deps.withRunner(flags.runner, (runner) => kind.test(project, { runner, output, json: flags.json === true }));
-    });
-  plugin
-    .command('check [dir]')
-    .description('check every law of the plugin contract on the fixtures (clock and randomness included), and the sandbox limits on 10,000 reports; each violation with a shrunk counterexample, its hook and source line')
-    .option('--json', 'print the findings as JSON')
-    .addOption(deps.runnerOption())
-    .action(async (dir: string | undefined, flags: { json?: boolean; runner: string }) => {
-      const project = readProject(dir ?? '.');
-      const kind = kindNamed(project.kind, 'package.json edgesum.kind');
-      state.exitCode = await deps.withRunner(flags.runner, async (runner) => {
-        const findings = await kind.check(project, { runner, output, json: flags.json === true });
-        if (flags.json) output.out(`${JSON.stringify({ ok: findings.length === 0, findings })}\n`);
-        else output.out(findings.length === 0 ? `ok   ${project.source.spec} keeps every ${project.kind} law\n` : `${formatFindings(findings)}\n${findings.length} law${findings.length === 1 ? '' : 's'} broken\n`);
-        return findings.length === 0 ? 0 : 1;
+  /** A command that runs on a repository's plugin in a runner, as its kind says. */
+  const onProject = (command: string, description: string, run: (kind: PluginKind, project: PluginProject, kit: KitDeps) => Promise<number>) =>
+    plugin
+      .command(`${command} [dir]`)
+      .description(description)
+      .option('--json', 'print the results as JSON')
+      .addOption(deps.runnerOption())
+      .action(async (dir: string | undefined, flags: { json?: boolean; runner: string }) => {
+        const project = readProject(dir ?? '.');
+        const kind = kindNamed(project.kind, 'package.json edgesum.kind');
+        state.exitCode = await deps.withRunner(flags.runner, (runner) => run(kind, project, { runner, output, json: flags.json === true }));
       });
-    });
+  onProject('test', "run the repository's fixtures in the sandbox and print where a result differs from the expected one", (kind, project, kit) => kind.test(project, kit));
+  onProject(
+    'check',
+    'check every law of the plugin contract on the fixtures (clock and randomness included), and the sandbox limits on 10,000 reports; each violation with a shrunk counterexample, its hook and source line',
+    async (kind, project, kit) => {
+      const findings = await kind.check(project, kit);
+      if (kit.json) output.out(`${JSON.stringify({ ok: findings.length === 0, findings })}\n`);
+      else output.out(findings.length === 0 ? `ok   ${project.source.spec} keeps every ${project.kind} law\n` : `${formatFindings(findings)}\n${findings.length} law${findings.length === 1 ? '' : 's'} broken\n`);
+      return findings.length === 0 ? 0 : 1;
+    },
+  );
 }
