@@ -1,5 +1,5 @@
 import type { Json, Policy, PolicyInput, Reducer, StatusReport } from '../../core/contract.js';
-import { asEdgesumError, ErrorCodes } from '../../core/errors.js';
+import { asEdgesumError, ErrorCodes, PluginTimeoutError } from '../../core/errors.js';
 import { reduceOnce } from '../../core/pipeline/index.js';
 import type { PluginRunner } from '../../core/ports/index.js';
 import { checkPolicyConformance, checkReducerLaws, environmentOf, type Violation } from '../../core/testing/index.js';
@@ -51,11 +51,11 @@ export async function checkReducer(plugin: Reducer, options: Json, reports: read
     done.add(key);
     const breaks = (sub: { items: StatusReport[]; parts: StatusReport[][] }) =>
       checkReducerLaws(plugin, { options, reports: sub.items, partitions: sub.parts, laws: [violation.law] }).some((found) => sameFinding(found, violation));
-    const shrunk = violation.law === 'hooks' || violation.law === 'arguments' ? undefined : shrinkDealt(reports, breaks);
+    const shrunk = violation.law === 'arguments' ? undefined : shrinkDealt(reports, breaks);
     const again = shrunk === undefined ? undefined : checkReducerLaws(plugin, { options, reports: shrunk.items, partitions: shrunk.parts, laws: [violation.law] }).find((found) => sameFinding(found, violation));
     findings.push(finding(plugin, again ?? violation, shrunk === undefined ? undefined : { reports: shrunk.items, partitions: partitionIds(shrunk.parts), of: reports.length }));
   }
-  findings.push(...(await checkLimits(project, options, reports, runner)));
+  findings.push(...(await checkLimits(plugin, project, options, reports, runner)));
   return findings;
 }
 
@@ -83,22 +83,37 @@ function batchOf(reports: readonly StatusReport[], count: number): StatusReport[
   });
 }
 
-async function checkLimits(project: PluginProject, options: Json, reports: readonly StatusReport[], runner: PluginRunner): Promise<LawFinding[]> {
+async function checkLimits(plugin: object, project: PluginProject, options: Json, reports: readonly StatusReport[], runner: PluginRunner): Promise<LawFinding[]> {
   if (reports.length === 0) return [];
+  const batch = batchOf(reports, limitsBatch);
+  let failure: unknown;
   try {
     const handle = await runner.loadReducer(project.source);
-    await reduceOnce(handle, batchOf(reports, limitsBatch), { options, now, partitions: 1 });
-    return [];
+    // A first small call starts the sandbox, so its start is not counted against the batch's time.
+    await reduceOnce(handle, reports.slice(0, 1), { options, now, partitions: 1 });
+    // A time limit is confirmed by a second run: a busy machine alone must not fail the check.
+    for (let attempt = 0; attempt < 2; attempt++) {
+      try {
+        await reduceOnce(handle, batch, { options, now, partitions: 1 });
+        return [];
+      } catch (error) {
+        failure = error;
+        if (!(error instanceof PluginTimeoutError)) break;
+      }
+    }
   } catch (error) {
-    const typed = asEdgesumError(error, ErrorCodes.Internal);
-    return [
-      {
-        law: 'limits',
-        ...(typed.hook === undefined ? {} : { hook: typed.hook }),
-        message: `folding, merging and finishing ${limitsBatch} reports (the fixture's, under other destination ids) in the ${runner.name} sandbox with the default limits failed: ${typed.code}: ${typed.message}`,
-      },
-    ];
+    failure = error;
   }
+  const typed = asEdgesumError(failure, ErrorCodes.Internal);
+  const at = typed.hook === undefined ? undefined : environmentOf(plugin)?.locate?.(typed.hook);
+  return [
+    {
+      law: 'limits',
+      ...(typed.hook === undefined ? {} : { hook: typed.hook }),
+      ...(at === undefined ? {} : { at }),
+      message: `folding, merging and finishing ${limitsBatch} reports (the fixture's, under other destination ids) in the ${runner.name} sandbox with the default limits failed: ${typed.code}: ${typed.message}`,
+    },
+  ];
 }
 
 /** Checks a policy on every decision case: the laws of `checkPolicyConformance`, each violation shrunk to the fewest children. */
