@@ -45,6 +45,10 @@ describe('edgesum plugin new', () => {
     const again = await cli('plugin', 'new', 'p', '--kind', 'policy', '--dir', dir);
     expect(again.code).toBe(2);
     expect(again.stderr).toContain('already exists and is not empty');
+    const file = join(dir, 'package.json');
+    const onFile = await cli('plugin', 'new', 'p', '--kind', 'policy', '--dir', file);
+    expect(onFile.code).toBe(2);
+    expect(onFile.stderr).toContain('exists and is not a folder');
   });
 });
 

@@ -32,6 +32,10 @@ export interface PluginKind {
   files(name: string): Record<string, string>;
   /** What the README says about the fixtures. */
   readonly fixturesDoc: string;
+  /** The contract type that documents the kind's laws. */
+  readonly contractType: string;
+  /** The command that runs the plugin once on its fixtures, for the README. */
+  readonly tryIt: string;
   /** `edgesum plugin test`: runs the fixtures in the sandbox; resolves to the exit code. */
   test(project: PluginProject, deps: KitDeps): Promise<number>;
   /** `edgesum plugin check`: every law of the kind, each broken one with its counterexample. */
@@ -44,6 +48,8 @@ export const fixtureNow = '2026-01-01T00:00:00Z';
 const reducerKind: PluginKind = {
   summary: 'a reducer: folds status reports into a mergeable summary',
   files: reducerFiles,
+  contractType: 'Reducer',
+  tryIt: 'edgesum reduce --reducer ./src/index.ts --reports fixtures/reports.jsonl',
   fixturesDoc: `## Fixtures
 
 \`fixtures/reports.jsonl\` holds status reports, one JSON object a line; \`fixtures/options.json\` the
@@ -73,6 +79,8 @@ reports, and the sandbox's limits on 10,000 of them.`,
 const policyKind: PluginKind = {
   summary: 'a rollout policy: decides which children roll out next',
   files: policyFiles,
+  contractType: 'Policy',
+  tryIt: 'edgesum decide --cases fixtures/cases',
   fixturesDoc: `## Fixtures
 
 \`fixtures/cases/<case>/\` holds one decision case each: \`policy.json\` (the policy's path, relative to

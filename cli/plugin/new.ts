@@ -1,4 +1,4 @@
-import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import { ErrorCodes, ValidationError } from '../../core/errors.js';
 import type { Output } from '../io.js';
@@ -27,8 +27,9 @@ export function newCommand(name: string, flags: { kind: string; dir?: string }, 
   if (!namePattern.test(name)) throw new ValidationError(ErrorCodes.Usage, `plugin new: ${JSON.stringify(name.slice(0, 140))} is not a plugin name: use lowercase letters, digits, '.', '_' and '-', starting with a letter or digit`);
   const kind = kindNamed(flags.kind, 'plugin new --kind');
   const dir = resolve(flags.dir ?? name);
+  if (existsSync(dir) && !statSync(dir).isDirectory()) throw new ValidationError(ErrorCodes.Usage, `plugin new: ${basename(dir)} exists and is not a folder`);
   if (existsSync(dir) && readdirSync(dir).length > 0) throw new ValidationError(ErrorCodes.Usage, `plugin new: ${basename(dir)} already exists and is not empty; choose another name or --dir`);
-  const files = { ...commonFiles({ name, kind: flags.kind, edgesumVersion: edgesumVersion(), fixturesDoc: kind.fixturesDoc }), ...kind.files(name) };
+  const files = { ...commonFiles({ name, kind: flags.kind, edgesumVersion: edgesumVersion(), fixturesDoc: kind.fixturesDoc, contractType: kind.contractType, tryIt: kind.tryIt }), ...kind.files(name) };
   for (const [path, text] of Object.entries(files)) {
     const file = join(dir, path);
     mkdirSync(dirname(file), { recursive: true });

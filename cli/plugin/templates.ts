@@ -11,6 +11,10 @@ export interface CommonFiles {
   readonly edgesumVersion: string;
   /** The README's part about this kind's fixtures. */
   readonly fixturesDoc: string;
+  /** The contract type that documents the kind's laws, `Reducer` or `Policy`. */
+  readonly contractType: string;
+  /** The command that runs the plugin once, e.g. `edgesum reduce --reducer ./src/index.ts --reports …`. */
+  readonly tryIt: string;
 }
 
 /** `package.json`, `tsconfig.json`, `.gitignore` and the README of a plugin repository. */
@@ -68,7 +72,7 @@ npm run check     # every law of the plugin contract, with a shrunk counterexamp
 \`\`\`
 package.json        "edgesum": { "kind": "${given.kind}", "plugin": "src/index.ts" } tells edgesum plugin what this is
 tsconfig.json       strict TypeScript; edgesum plugin build type-checks with it
-src/index.ts        the plugin: its default export, made with define${given.kind === 'policy' ? 'Policy' : 'Reducer'} from edgesum/plugin
+src/index.ts        the plugin: its default export, made with define${given.contractType} from edgesum/plugin
 fixtures/           what edgesum plugin test runs and edgesum plugin check checks
 test/plugin.test.mjs  a unit test under node --test, through edgesum/testing
 dist/               written by npm run build: edgesum-plugin.js and its source map
@@ -76,9 +80,9 @@ dist/               written by npm run build: edgesum-plugin.js and its source m
 
 ${given.fixturesDoc}
 
-Bind the plugin by its path (\`"reducer": "./src/index.ts"\` or \`"policy": "./src/index.ts"\`) in an
-edgesum config, or try it with \`edgesum ${given.kind === 'policy' ? 'decide --policy' : 'reduce --reducer'} ./src/index.ts\`.
-The laws it must keep are documented on the \`${given.kind === 'policy' ? 'Policy' : 'Reducer'}\` type of \`edgesum/plugin\`.
+Bind the plugin by its path (\`"${given.kind}": "./src/index.ts"\`) in an edgesum config, or try it with
+\`${given.tryIt}\`. The laws it must keep are documented on the \`${given.contractType}\` type of
+\`edgesum/plugin\`.
 `;
 }
 
