@@ -31,7 +31,7 @@ import { fileURLToPath } from 'node:url';
 import type { JsonObject, Policy, Reducer } from '../core/contract.js';
 import { ErrorCodes, PluginLoadError } from '../core/errors.js';
 import { clockOf, defaultSeed, pluginEnvironment, type PluginEnvironmentHandle } from '../core/testing/index.js';
-import { describeExport, hookPosition, loadHostPlugin, type HostPlugin } from '../sandbox/index.js';
+import { describeExport, hookPosition, loadHostPlugin, mapStack, type HostPlugin } from '../sandbox/index.js';
 
 export * from '../core/testing/index.js';
 
@@ -71,7 +71,8 @@ const hooks = ['init', 'add', 'remove', 'merge', 'finish', 'decide'] as const;
 /**
  * The plugin with every hook setting its environment first, as a runner does for a batch: `Date`
  * at the call's `now` (a reducer's `ctx.now`, a policy input's `now`) and `Math.random` from the
- * runners' default seed. It carries the handle the checks use under `pluginEnvironment`.
+ * runners' default seed. A thrown error's stack names the plugin's own files and lines. It carries
+ * the handle the checks use under `pluginEnvironment`.
  */
 function withEnvironment(host: HostPlugin): object {
   const plugin = host.exported as Record<string, unknown>;
@@ -84,7 +85,13 @@ function withEnvironment(host: HostPlugin): object {
       const now = (hook === 'decide' ? args[0] : args[args.length - 1]) as { now?: unknown } | null | undefined;
       host.environment.setClock(clockOf(typeof now?.now === 'string' ? now.now : ''));
       host.environment.reseed(defaultSeed);
-      return (fn as (...a: unknown[]) => unknown).apply(plugin, args);
+      try {
+        return (fn as (...a: unknown[]) => unknown).apply(plugin, args);
+      } catch (error) {
+        // The test runner prints this stack: it should point at the plugin's source, not the bundle.
+        if (error instanceof Error && typeof error.stack === 'string') error.stack = mapStack(error.stack, host);
+        throw error;
+      }
     };
   }
   Object.defineProperty(wrapped, pluginEnvironment, { value: handle, enumerable: false });

@@ -70,3 +70,12 @@ export function hookPosition(host: HostPlugin, hook: string): string | undefined
   const column = at - before.lastIndexOf('\n');
   return originalPosition(host.bundle, line, column);
 }
+
+/**
+ * A stack trace with every frame in the bundle rewritten to the plugin's own file, line and column
+ * (`at add (src/index.ts:8:3)`); frames of the shim and of other code stay as they are.
+ */
+export function mapStack(stack: string, host: HostPlugin): string {
+  const frame = new RegExp(`${host.bundle.filename.replace(/\./g, '\\.')}:(\\d+):(\\d+)`, 'g');
+  return stack.replace(frame, (whole, line: string, column: string) => originalPosition(host.bundle, Number(line), Number(column)) ?? whole);
+}

@@ -51,6 +51,21 @@ describe.each(names)('the %s runner', (name) => {
 });
 
 describe('edgesum/testing', () => {
+  it("points a thrown error's stack at the plugin's TypeScript file and line", async () => {
+    const reducer = await loadReducer('sandbox/fixtures/throws.ts');
+    const ctx = { options: {}, binding: 'b', level: { id: 'site-1', kind: 'site' as const }, now: '2026-01-01T00:00:00Z' };
+    const error = (() => {
+      try {
+        reducer.add(0, report('edge-bad'), ctx);
+      } catch (thrown) {
+        return thrown as Error;
+      }
+      return undefined;
+    })();
+    expect(error?.message).toBe('replicas went negative on edge-bad');
+    expect(error?.stack).toMatch(/sandbox\/fixtures\/throws\.ts:10:\d+/);
+  });
+
   it("runs a reducer's hooks with Date at ctx.now", async () => {
     const reducer = await loadReducer('test/fixtures/kit/date-now-add.ts');
     const ctx = { options: {}, binding: 'b', level: { id: 'site-1', kind: 'site' as const }, now: '2026-01-01T00:00:00Z' };
