@@ -24,7 +24,7 @@ const broken: { name: string; kind: 'reducer' | 'policy'; file: string; law: str
   { name: 'new Date() in finish', kind: 'reducer', file: 'test/fixtures/kit/date-now-finish.ts', law: 'clock', hook: 'finish', line: 10 },
   { name: 'an unbounded accumulator', kind: 'reducer', file: 'test/fixtures/kit/unbounded.ts', law: 'bounded-growth', hook: 'add', line: 8 },
   { name: 'a report mutated in add', kind: 'reducer', file: 'test/fixtures/kit/mutates-input.ts', law: 'no-mutation', hook: 'add', line: 8 },
-  { name: 'a summary past the output limit on 10,000 reports', kind: 'reducer', file: 'test/fixtures/kit/big-summary.ts', law: 'limits', hook: 'finish', line: 10 },
+  { name: 'a summary past the output limit on 10,000 reports', kind: 'reducer', file: 'test/fixtures/kit/big-summary.ts', law: 'limits', hook: 'finish', line: 20 },
   { name: 'Date.now() in a policy', kind: 'policy', file: 'test/fixtures/kit/date-now-policy.ts', law: 'clock', hook: 'decide', line: 7 },
   { name: 'a non-idempotent policy', kind: 'policy', file: 'test/fixtures/kit/non-idempotent-policy.ts', law: 'idempotence', hook: 'decide', line: 7 },
 ];
