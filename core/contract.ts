@@ -229,7 +229,8 @@ export interface Decision {
  * - Idempotence: the same input with the returned `memo` fed back gives the same decision, so a
  *   level that asks twice (after a restart, say) does the same thing.
  * - No mutation of the input or the options, and a decision that survives a JSON round trip.
- * The controller also refuses a decision that would start more children than the level's grant.
+ * - Within the grant: the controller refuses a decision that would start more children than the
+ *   level's grant allows, or start any after the grant ended; the checks report it as `within-grant`.
  */
 export interface Policy<Options = JsonObject> extends PluginMeta {
   decide(input: PolicyInput, options: Options): Decision;

@@ -17,6 +17,8 @@ import { canonical, describeDifferences, describeThrown, Halt, isTypeError, json
  * - `determinism`: the same input twice gives deep-equal decisions;
  * - `no-mutation`: `decide` writes neither to its input nor to its options;
  * - `targets-within-children`: `targets` and `timedOut` name only children of the input, never skipped ones;
+ * - `within-grant`: the pending children `targets` starts, with those already started, are at most
+ *   the grant's `maxStarted`, and none starts once `now` is past the grant's `until`;
  * - `no-duplicates`: no id twice in `targets`, nor in `timedOut`;
  * - `complete-has-no-targets`: `complete` comes with empty `targets`;
  * - `pause-exceeds-budget`: `pause` comes with `budgetExceeded: true`;
@@ -34,6 +36,7 @@ export type PolicyLaw =
   | 'determinism'
   | 'no-mutation'
   | 'targets-within-children'
+  | 'within-grant'
   | 'no-duplicates'
   | 'complete-has-no-targets'
   | 'pause-exceeds-budget'
@@ -216,6 +219,21 @@ function duplicates(ids: readonly string[]): string[] {
   return [...twice];
 }
 
+/** The controller's own grant check, so a policy learns of a refused decision before it runs. */
+function checkGrant(decision: Decision, input: PolicyInput, states: ReadonlyMap<string, unknown>, log: ViolationLog<PolicyLaw>): void {
+  const grant = input.grant;
+  if (grant === null || grant === undefined) return;
+  const starts = new Set(decision.targets.filter((id) => states.get(id) === 'pending')).size;
+  if (starts === 0) return;
+  const started = [...states.values()].filter((state) => state !== 'pending' && state !== 'skipped').length;
+  if (grant.maxStarted !== null && started + starts > grant.maxStarted) {
+    log.add('within-grant', `targets start ${starts} pending children with ${started} already started, beyond the grant's maxStarted ${grant.maxStarted}`, 'decide');
+  }
+  if (grant.until !== null && Date.parse(input.now) > Date.parse(grant.until)) {
+    log.add('within-grant', `targets start ${starts} pending children at ${input.now}, after the grant ended at ${grant.until}`, 'decide');
+  }
+}
+
 function checkDecision(decision: Decision, input: PolicyInput, log: ViolationLog<PolicyLaw>): void {
   const states = new Map<string, unknown>();
   for (const child of input.children) {
@@ -229,6 +247,7 @@ function checkDecision(decision: Decision, input: PolicyInput, log: ViolationLog
     const twice = duplicates(decision[field]);
     if (twice.length > 0) log.add('no-duplicates', `${field} names ${twice.map((id) => JSON.stringify(id)).join(', ')} more than once`);
   }
+  checkGrant(decision, input, states, log);
   if (decision.action === 'complete' && decision.targets.length > 0) log.add('complete-has-no-targets', `action complete comes with targets ${preview(decision.targets)}; a complete rollout has nothing left to roll out`);
   if (decision.action === 'pause' && decision.budgetExceeded !== true) log.add('pause-exceeds-budget', 'action pause comes with budgetExceeded false; a policy pauses only when failures exceed its budget');
 
