@@ -45,6 +45,15 @@ describe('edgesum plugin check', () => {
     });
   }
 
+  it('stops a hook that never returns in the sandbox and reports it without hanging on the other laws', async () => {
+    const dir = await projectWith('reducer', 'test/fixtures/plugins/loop.js');
+    const { code, stdout } = await cli('plugin', 'check', dir);
+    expect(code).toBe(1);
+    expect(stdout).toMatch(/^✗ limits in add \(\S*src\/index\.ts:6:\d+\)$/m);
+    expect(stdout).toContain('EDGESUM_PLUGIN_TIMEOUT');
+    expect(stdout).toContain('the other laws were not checked');
+  });
+
   it('shrinks an average of averages to two reports in two parts, printed as JSON', async () => {
     const dir = await projectWith('reducer', 'test/fixtures/plugins/average-of-averages.ts');
     const { stdout } = await cli('plugin', 'check', dir, '--json');

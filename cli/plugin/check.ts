@@ -41,6 +41,9 @@ function partitionIds(parts: readonly (readonly StatusReport[])[]): string[][] {
  * limits on a batch of {@link limitsBatch} reports.
  */
 export async function checkReducer(plugin: Reducer, options: Json, reports: readonly StatusReport[], runner: PluginRunner, project: PluginProject): Promise<LawFinding[]> {
+  // The sandbox first: the laws call hooks in this process, where nothing would stop a hook that never returns.
+  const limits = await checkLimits(plugin, project, options, reports, runner);
+  if (limits.some((found) => found.timedOut)) return limits.map(({ timedOut: _, ...found }) => ({ ...found, message: `${found.message}; the other laws were not checked, as a hook that never returns would hang them` }));
   const violations = checkReducerLaws(plugin, { options, reports });
   const findings: LawFinding[] = [];
   const done = new Set<string>();
@@ -55,7 +58,7 @@ export async function checkReducer(plugin: Reducer, options: Json, reports: read
     const again = shrunk === undefined ? undefined : checkReducerLaws(plugin, { options, reports: shrunk.items, partitions: shrunk.parts, laws: [violation.law] }).find((found) => sameFinding(found, violation));
     findings.push(finding(plugin, again ?? violation, shrunk === undefined ? undefined : { reports: shrunk.items, partitions: partitionIds(shrunk.parts), of: reports.length }));
   }
-  findings.push(...(await checkLimits(plugin, project, options, reports, runner)));
+  findings.push(...limits);
   return findings;
 }
 
@@ -83,7 +86,7 @@ function batchOf(reports: readonly StatusReport[], count: number): StatusReport[
   });
 }
 
-async function checkLimits(plugin: object, project: PluginProject, options: Json, reports: readonly StatusReport[], runner: PluginRunner): Promise<LawFinding[]> {
+async function checkLimits(plugin: object, project: PluginProject, options: Json, reports: readonly StatusReport[], runner: PluginRunner): Promise<(LawFinding & { timedOut?: boolean })[]> {
   if (reports.length === 0) return [];
   const batch = batchOf(reports, limitsBatch);
   let failure: unknown;
@@ -112,6 +115,7 @@ async function checkLimits(plugin: object, project: PluginProject, options: Json
       ...(typed.hook === undefined ? {} : { hook: typed.hook }),
       ...(at === undefined ? {} : { at }),
       message: `folding, merging and finishing ${limitsBatch} reports (the fixture's, under other destination ids) in the ${runner.name} sandbox with the default limits failed: ${typed.code}: ${typed.message}`,
+      ...(failure instanceof PluginTimeoutError ? { timedOut: true } : {}),
     },
   ];
 }
