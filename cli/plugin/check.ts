@@ -90,10 +90,14 @@ async function checkLimits(plugin: object, project: PluginProject, options: Json
   if (reports.length === 0) return [];
   const batch = batchOf(reports, limitsBatch);
   let failure: unknown;
+  let onFixture = false;
   try {
     const handle = await runner.loadReducer(project.source);
-    // A first small call starts the sandbox, so its start is not counted against the batch's time.
-    await reduceOnce(handle, reports.slice(0, 1), { options, now, partitions: 1 });
+    // The fixture alone first: it starts the sandbox, so that start is not counted against the
+    // batch's time, and a fixture the sandbox cannot fold in time would hang the in-process laws.
+    onFixture = true;
+    await reduceOnce(handle, reports, { options, now, partitions: 1 });
+    onFixture = false;
     // A time limit is confirmed by a second run: a busy machine alone must not fail the check.
     for (let attempt = 0; attempt < 2; attempt++) {
       try {
@@ -114,14 +118,28 @@ async function checkLimits(plugin: object, project: PluginProject, options: Json
       law: 'limits',
       ...(typed.hook === undefined ? {} : { hook: typed.hook }),
       ...(at === undefined ? {} : { at }),
-      message: `folding, merging and finishing ${limitsBatch} reports (the fixture's, under other destination ids) in the ${runner.name} sandbox with the default limits failed: ${typed.code}: ${typed.message}`,
-      ...(failure instanceof PluginTimeoutError ? { timedOut: true } : {}),
+      message: `folding, merging and finishing ${onFixture ? `the ${reports.length} fixture reports` : `${limitsBatch} reports (the fixture's, under other destination ids)`} in the ${runner.name} sandbox with the default limits failed: ${typed.code}: ${typed.message}`,
+      ...(onFixture && failure instanceof PluginTimeoutError ? { timedOut: true } : {}),
     },
   ];
 }
 
-/** Checks a policy on every decision case: the laws of `checkPolicyConformance`, each violation shrunk to the fewest children. */
-export function checkPolicy(policy: Policy, cases: readonly { name: string; options: Json; input: PolicyInput }[]): LawFinding[] {
+/**
+ * Checks a policy on every decision case: first each case in the sandbox, where a `decide` that
+ * never returns is stopped (the laws are then skipped: they call it in this process), then the laws
+ * of `checkPolicyConformance`, each violation shrunk to the fewest children.
+ */
+export async function checkPolicy(policy: Policy, cases: readonly { name: string; options: Json; input: PolicyInput }[], runner: PluginRunner, project: PluginProject): Promise<LawFinding[]> {
+  const handle = await runner.loadPolicy(project.source);
+  for (const { name, options, input } of cases) {
+    try {
+      await handle.decide([input], options, { id: input.level, kind: 'region' });
+    } catch (error) {
+      if (!(error instanceof PluginTimeoutError)) continue;
+      const at = environmentOf(policy)?.locate?.('decide');
+      return [{ law: 'limits', hook: 'decide', ...(at === undefined ? {} : { at }), message: `deciding case ${name} in the ${runner.name} sandbox failed: ${error.code}: ${error.message}; the laws were not checked, as a decide that never returns would hang them` }];
+    }
+  }
   const findings: LawFinding[] = [];
   const done = new Set<string>();
   for (const { name, options, input } of cases) {

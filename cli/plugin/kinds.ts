@@ -91,9 +91,9 @@ checks every policy law on every case's input.`,
   test(project, deps) {
     return decideCases(join(project.fixtures, 'cases'), deps);
   },
-  async check(project) {
+  async check(project, deps) {
     const policy = await loadPolicy(project.source.entry);
-    return checkPolicy(policy, policyCases(project));
+    return checkPolicy(policy, policyCases(project), deps.runner, project);
   },
 };
 
