@@ -8,6 +8,8 @@ import { runnerNamed, type RunnerName } from '../app/container.js';
 import { loadPolicy, loadReducer } from '../app/testing.js';
 import { ErrorCodes } from '../core/errors.js';
 import { reduceOnce } from '../core/pipeline/index.js';
+import { defaultSeed as testingSeed } from '../core/testing/index.js';
+import { defaultSeed } from '../sandbox/index.js';
 import type { PluginRunner } from '../core/ports/index.js';
 import { input, kid } from '../plugins/policy-kit/fixtures.js';
 import { report } from '../sandbox/fixtures/reports.js';
@@ -51,6 +53,10 @@ describe.each(names)('the %s runner', (name) => {
 });
 
 describe('edgesum/testing', () => {
+  it('seeds Math.random as the runners do', () => {
+    expect(testingSeed).toBe(defaultSeed);
+  });
+
   it("points a thrown error's stack at the plugin's TypeScript file and line", async () => {
     const reducer = await loadReducer('sandbox/fixtures/throws.ts');
     const ctx = { options: {}, binding: 'b', level: { id: 'site-1', kind: 'site' as const }, now: '2026-01-01T00:00:00Z' };
