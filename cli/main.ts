@@ -11,6 +11,7 @@ import { customizeCommand, type CustomizeFlags } from './customize.js';
 import { decideCommand, type DecideFlags } from './decide.js';
 import { demoCommand, type DemoFlags } from './demo.js';
 import { formatError, processOutput, type ByteSource, type Output } from './io.js';
+import { addPluginCommands } from './plugin/index.js';
 import { maxPartitions, reduceCommand, type ReduceFlags } from './reduce.js';
 import { escapeBlock } from './text.js';
 
@@ -153,6 +154,8 @@ export function buildCli(output: Output, state: { exitCode: number }, stdin: Byt
       const { simulateCommand } = await import('./simulate.js');
       state.exitCode = await withRunner(flags.runner, (runner) => simulateCommand(flags, { output, runner, runnerName: flags.runner as RunnerName }));
     });
+
+  addPluginCommands(program, { output, state, runnerOption, withRunner });
   return program;
 }
 

@@ -115,11 +115,13 @@ export interface PluginMeta {
  * - If `remove` is given: `remove(add(acc, r), r) ≡ acc` as far as `finish` can tell.
  * - Determinism: same inputs, same outputs. Hooks may read only their arguments and `ctx`
  *   (`ctx.now` is the clock; the sandbox's `Date` is `ctx.now` and its `Math.random` seeded).
+ *   An accumulator must not depend on when it was folded or merged, and no hook may draw on
+ *   `Math.random`: `edgesum plugin check` runs each hook under another clock and another seed.
  * - Level independence: a hook gives the same result at every level (`ctx.level` is for logs).
  * - Hooks may mutate and return their first argument (the accumulator); they must never mutate a
  *   report or the second accumulator of `merge`.
  * - Accumulators and summaries are JSON and stay bounded in size whatever the number of reports
- *   (keep top-k, not all).
+ *   (keep top-k, not all): the check folds 20 copies of the reports against 10 and compares sizes.
  *
  * @typeParam Options - the validated options type.
  * @typeParam Acc - the accumulator, a JSON value. Declare it with `type Acc = { … }`: an
@@ -221,13 +223,15 @@ export interface Decision {
  * **Laws** (checked by `checkPolicyConformance` from `edgesum/testing`):
  * - Determinism: the same input and options give the same decision. Read the time from
  *   `input.now`, never the clock; the sandbox's `Date` is `input.now` and its `Math.random` seeded.
+ *   The checks decide again with `Date` away from `input.now` and with another seed.
  * - The decision is well formed: `targets` and `timedOut` are ids of `input.children` (never a
  *   skipped one), with no duplicates; `complete` has no targets; `pause` comes with
  *   `budgetExceeded: true`.
  * - Idempotence: the same input with the returned `memo` fed back gives the same decision, so a
  *   level that asks twice (after a restart, say) does the same thing.
  * - No mutation of the input or the options, and a decision that survives a JSON round trip.
- * The controller also refuses a decision that would start more children than the level's grant.
+ * - Within the grant: the controller refuses a decision that would start more children than the
+ *   level's grant allows, or start any after the grant ended; the checks report it as `within-grant`.
  */
 export interface Policy<Options = JsonObject> extends PluginMeta {
   decide(input: PolicyInput, options: Options): Decision;

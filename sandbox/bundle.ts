@@ -30,6 +30,18 @@ export const bundleFilename = 'edgesum-plugin.js';
 
 const realmModule = 'edgesum:realm';
 
+/**
+ * What a bundle is for: `sandbox`, one script that installs the guest shim in QuickJS; `host`, one
+ * function expression `(Date, Math, export) => void` the inline runner evaluates in the host
+ * process, handing the plugin its `Date` and `Math` as bindings (its globals are never touched)
+ * and receiving the default export.
+ */
+export type BundleTarget = 'sandbox' | 'host';
+
+/** The parameter through which a host bundle hands back the plugin. */
+const hostExport = '__edgesumExport';
+const hostBanner = `(function (Date, Math, ${hostExport}) {`;
+
 /** The largest source file a bundle may read, in bytes. */
 export const maxSourceFileBytes = 8 * 1024 * 1024;
 
@@ -65,20 +77,24 @@ const sourceLoaders: Readonly<Record<string, Loader>> = {
  * @throws PluginLoadError with `file:line:column` of the first problem, and every problem as issues;
  *   a refused import is named, never its contents.
  */
-export async function bundlePlugin(source: PluginSource): Promise<PluginBundle> {
+export async function bundlePlugin(source: PluginSource, target: BundleTarget = 'sandbox'): Promise<PluginBundle> {
   const guest = guestModule('guest');
   const realm = guestModule('guest-realm');
   const roots = await allowedRoots(source.entry);
   const outfile = join(dirname(source.entry), bundleFilename);
   // The realm module comes first so it runs before any plugin code (ES module evaluation order).
-  const entryCode = [
-    `import { realm } from ${JSON.stringify(realmModule)};`,
-    `import { installEdgesum } from ${JSON.stringify(guest)};`,
-    `import plugin from ${JSON.stringify(source.entry)};`,
-    'installEdgesum(plugin, realm);',
-  ].join('\n');
+  const entryCode =
+    target === 'sandbox'
+      ? [
+          `import { realm } from ${JSON.stringify(realmModule)};`,
+          `import { installEdgesum } from ${JSON.stringify(guest)};`,
+          `import plugin from ${JSON.stringify(source.entry)};`,
+          'installEdgesum(plugin, realm);',
+        ].join('\n')
+      : `import plugin from ${JSON.stringify(source.entry)};\n${hostExport}(plugin);`;
   try {
     const result = await build({
+      ...(target === 'host' ? { banner: { js: hostBanner }, footer: { js: '})' } } : {}),
       stdin: { contents: entryCode, resolveDir: dirname(source.entry), sourcefile: 'edgesum-entry.js', loader: 'js' },
       bundle: true,
       write: false,

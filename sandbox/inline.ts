@@ -1,7 +1,8 @@
 import type { CustomizeChange, Customizer, CustomizerContext, Json, Policy, PolicyInput, Reducer, ReducerContext, StatusReport } from '../core/contract.js';
 import { ErrorCodes, PluginLoadError, PluginThrewError, type ErrorDetails } from '../core/errors.js';
 import { describeExport, toJsonOutput, toPluginInfo } from './describe.js';
-import { importPluginModule } from './module.js';
+import { defaultSeed, loadHostPlugin, type HostPlugin } from './host-plugin.js';
+import { locate } from './quickjs/failures.js';
 import { defaultLimits, type AccUpdate, type CallContext, type CustomizeCall, type CustomizeItem, type CustomizerHandle, type PluginLimits, type PluginRunner, type PluginSource, type PolicyHandle, type ReducerHandle } from '../core/ports/plugin-runner.js';
 
 /** Counts of hook invocations, for tests that assert how much work an update caused. */
@@ -17,7 +18,10 @@ export interface HookCounts {
 
 /**
  * Runs trusted plugins in the host process, with the same contract as the sandbox: batch calls,
- * JSON-only results, typed errors. For tests and as the benchmark baseline; never a default.
+ * JSON-only results, typed errors, and the same environment: a plugin's `Date` is the call's `now`
+ * (each input's `now` for `decide`) and its `Math.random` restarts from the same seed at every
+ * batch, so a plugin decides and folds here as it does in QuickJS. A throw names the plugin's own
+ * file and line. For tests and as the benchmark baseline; never a default.
  */
 export class InlineRunner implements PluginRunner {
   readonly name = 'inline';
@@ -25,12 +29,12 @@ export class InlineRunner implements PluginRunner {
   readonly counts: HookCounts = { init: 0, add: 0, remove: 0, merge: 0, finish: 0, decide: 0, customize: 0 };
 
   async loadReducer(source: PluginSource, limits: Partial<PluginLimits> = {}): Promise<ReducerHandle> {
-    const { plugin, info } = await this.load(source, 'reducer');
-    return new InlineReducer(plugin as Reducer<unknown>, info, { ...defaultLimits, ...limits }, this.counts);
+    const { plugin, info, host } = await this.load(source, 'reducer');
+    return new InlineReducer(plugin as Reducer<unknown>, info, { ...defaultLimits, ...limits }, this.counts, host);
   }
 
   async loadPolicy(source: PluginSource, limits: Partial<PluginLimits> = {}): Promise<PolicyHandle> {
-    const { plugin, info } = await this.load(source, 'policy');
+    const { plugin, info, host } = await this.load(source, 'policy');
     const policy = plugin as Policy<unknown>;
     const bounds = { ...defaultLimits, ...limits };
     const counts = this.counts;
@@ -38,9 +42,11 @@ export class InlineRunner implements PluginRunner {
       info,
       async decide(inputs: readonly PolicyInput[], options: Json, level) {
         const where: ErrorDetails = { plugin: info.name, hook: 'decide', level: level.id };
+        host.environment.reseed(defaultSeed);
         return inputs.map((input) => {
           counts.decide++;
-          const decision = guard(() => policy.decide(input, options), where);
+          host.environment.setClock(timeOf(input.now));
+          const decision = guard(() => policy.decide(input, options), where, host);
           return toJsonOutput(decision, bounds, where) as ReturnType<Policy['decide']>;
         });
       },
@@ -48,12 +54,14 @@ export class InlineRunner implements PluginRunner {
   }
 
   async loadCustomizer(source: PluginSource, limits: Partial<PluginLimits> = {}): Promise<CustomizerHandle> {
-    const { plugin, info } = await this.load(source, 'customizer');
+    const { plugin, info, host } = await this.load(source, 'customizer');
     const customizer = plugin as Customizer<unknown>;
     const bounds = { ...defaultLimits, ...limits };
     const counts = this.counts;
     const run = <T>(hook: 'customize' | 'explain', items: readonly CustomizeItem[], call: CustomizeCall, body: (item: CustomizeItem, ctx: CustomizerContext<unknown>) => T): T[] => {
       const where: ErrorDetails = { plugin: info.name, hook, level: call.level.id };
+      host.environment.setClock(timeOf(call.now));
+      host.environment.reseed(defaultSeed);
       const results = guard(
         () =>
           items.map((item) => {
@@ -62,6 +70,7 @@ export class InlineRunner implements PluginRunner {
             return body(structuredClone(item), { options: call.options, chain: item.chain, now: call.now, pattern: call.pattern });
           }),
         where,
+        host,
       );
       return toJsonOutput(results, bounds, where, true) as T[];
     };
@@ -81,21 +90,28 @@ export class InlineRunner implements PluginRunner {
   async dispose(): Promise<void> {}
 
   private async load(source: PluginSource, kind: 'reducer' | 'policy' | 'customizer') {
-    const { exports: module, code } = await importPluginModule(source.entry, source.spec);
-    const info = toPluginInfo(describeExport(module.default), source, code);
+    const host = await loadHostPlugin(source);
+    const info = toPluginInfo(describeExport(host.exported), source, host.bundle.code);
     if (info.kind !== kind) {
       throw new PluginLoadError(ErrorCodes.PluginLoad, `${source.spec}: expected a ${kind} plugin, found a ${info.kind}`, { plugin: info.name });
     }
-    return { plugin: module.default, info };
+    return { plugin: host.exported, info, host };
   }
 }
 
-function guard<T>(fn: () => T, where: ErrorDetails): T {
+/** The guest's reading of an RFC 3339 time: 0 when it does not parse. */
+function timeOf(now: string): number {
+  const ms = Date.parse(now);
+  return Number.isNaN(ms) ? 0 : ms;
+}
+
+function guard<T>(fn: () => T, where: ErrorDetails, host: HostPlugin): T {
   try {
     return fn();
   } catch (error) {
     const message = error instanceof Error ? error.message : String(error);
-    throw new PluginThrewError(ErrorCodes.PluginThrew, `${where.plugin}.${where.hook} threw at level ${where.level}: ${message}`, { ...where, cause: error });
+    const stack = error instanceof Error ? error.stack : undefined;
+    throw new PluginThrewError(ErrorCodes.PluginThrew, `${where.plugin}.${where.hook} threw at level ${where.level}: ${message}${locate(stack, host.bundle)}`, { ...where, cause: error });
   }
 }
 
@@ -105,6 +121,7 @@ class InlineReducer implements ReducerHandle {
     readonly info: ReducerHandle['info'],
     private readonly limits: PluginLimits,
     private readonly counts: HookCounts,
+    private readonly host: HostPlugin,
   ) {}
 
   async reduce(groups: readonly (readonly StatusReport[])[], call: CallContext): Promise<Json[]> {
@@ -161,7 +178,9 @@ class InlineReducer implements ReducerHandle {
   private run(hook: string, call: CallContext, body: (ctx: ReducerContext<unknown>) => Json[]): Json[] {
     const where: ErrorDetails = { plugin: this.info.name, hook, level: call.level.id, binding: call.binding };
     const ctx: ReducerContext<unknown> = { options: call.options, binding: call.binding, level: call.level, now: call.now };
-    const results = guard(() => body(ctx), where);
+    this.host.environment.setClock(timeOf(call.now));
+    this.host.environment.reseed(defaultSeed);
+    const results = guard(() => body(ctx), where, this.host);
     return toJsonOutput(results, this.limits, where, true) as Json[];
   }
 }

@@ -226,3 +226,56 @@ describe('the policy-as-code example as a repository of its own', () => {
     expect(result.status).toBe(0);
   });
 });
+
+describe('plugin repositories scaffolded by the installed edgesum, outside the repository', () => {
+  let dir: string;
+  let edgesum: string;
+  beforeAll(() => {
+    // One install for both plugins: their own node_modules would hold the same edgesum and TypeScript,
+    // and Node and npm look for both up the tree.
+    dir = join(work, 'plugins');
+    mkdirSync(dir);
+    writeFileSync(join(dir, 'package.json'), JSON.stringify({ name: 'plugins', version: '1.0.0', private: true }));
+    const typescript = (JSON.parse(readFileSync(join(repo, 'node_modules', 'typescript', 'package.json'), 'utf8')) as { version: string }).version;
+    npm(dir, 'install', '--prefer-offline', tarball, `typescript@${typescript}`);
+    edgesum = join(dir, 'node_modules', '.bin', 'edgesum');
+  }, 300_000);
+
+  /** The README's "Write your first plugin" commands, for `kind`; `npm install` was done once above. */
+  function readmeCommands(kind: 'reducer' | 'policy'): string[] {
+    const readme = readFileSync(join(repo, 'README.md'), 'utf8');
+    const block = /```sh\n([\s\S]*?)```/.exec(readme.slice(readme.indexOf('## Write your first plugin')))![1]!;
+    return block
+      .split('\n')
+      .map((line) => line.replace(/\s+#.*$/, '').trim())
+      .filter((line) => line !== '' && line !== 'npm install')
+      .map((line) => (kind === 'reducer' ? line : line.replace('--kind reducer', `--kind ${kind}`).replace('ready-replicas', 'first-policy')));
+  }
+
+  for (const kind of ['reducer', 'policy'] as const) {
+    it(`runs the README's first ${kind}: new, build, test and check pass with no edits`, () => {
+      let cwd = dir;
+      for (const command of readmeCommands(kind)) {
+        const [program, ...args] = command.split(/\s+/);
+        if (program === 'cd') {
+          cwd = join(cwd, args[0]!);
+          continue;
+        }
+        const result = program === 'npx' ? run(cwd, edgesum, ...args.slice(1)) : spawnSync(program!, args, { cwd, encoding: 'utf8', env: npmEnv });
+        expect(result.stderr, command).toBe('');
+        expect(result.status, `${command}\n${result.stdout}`).toBe(0);
+      }
+      expect(readFileSync(join(cwd, 'dist', 'edgesum-plugin.js.map'), 'utf8')).toContain('../src/index.ts');
+    });
+  }
+
+  it('prints a type error as file:line:col and exits 1', () => {
+    const plugin = join(dir, 'ready-replicas');
+    const source = readFileSync(join(plugin, 'src', 'index.ts'), 'utf8');
+    writeFileSync(join(plugin, 'src', 'index.ts'), source.replace('total: acc.total + 1 })', "total: 'one' })"));
+    const result = run(plugin, edgesum, 'plugin', 'build');
+    writeFileSync(join(plugin, 'src', 'index.ts'), source);
+    expect(result.status).toBe(1);
+    expect(result.stderr).toMatch(/^src\/index\.ts:\d+:\d+ - error TS2322: /m);
+  });
+});

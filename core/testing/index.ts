@@ -26,3 +26,5 @@ export { checkPolicyConformance, type PolicyConformanceSetup, type PolicyLaw } f
 export { checkCustomizerLaws, type CustomizerLaw, type CustomizerLawSetup } from './customizer-laws.js';
 export type { Violation } from './violations.js';
 export { diffJson, formatJsonDiff, type JsonDifference } from './json-diff.js';
+export { clockOf, defaultSeed, environmentOf, pluginEnvironment, type PluginEnvironmentHandle } from './environment.js';
+export { describeDifferences } from './violations.js';

@@ -5,7 +5,8 @@
  */
 import type { Decision, Policy, PolicyInput } from '../contract.js';
 import { deepFreeze, thaw } from './freeze.js';
-import { canonical, describeThrown, difference, Halt, isTypeError, jsonFault, preview, ViolationLog, type Violation } from './violations.js';
+import { clockOf, defaultSeed, environmentOf, type PluginEnvironmentHandle } from './environment.js';
+import { canonical, describeDifferences, describeThrown, Halt, isTypeError, jsonFault, preview, ViolationLog, type Violation } from './violations.js';
 
 /**
  * The laws {@link checkPolicyConformance} checks, as named in its violations:
@@ -16,11 +17,17 @@ import { canonical, describeThrown, difference, Halt, isTypeError, jsonFault, pr
  * - `determinism`: the same input twice gives deep-equal decisions;
  * - `no-mutation`: `decide` writes neither to its input nor to its options;
  * - `targets-within-children`: `targets` and `timedOut` name only children of the input, never skipped ones;
+ * - `within-grant`: the pending children `targets` starts, with those already started, are at most
+ *   the grant's `maxStarted`, and none starts once `now` is past the grant's `until`;
  * - `no-duplicates`: no id twice in `targets`, nor in `timedOut`;
  * - `complete-has-no-targets`: `complete` comes with empty `targets`;
  * - `pause-exceeds-budget`: `pause` comes with `budgetExceeded: true`;
  * - `idempotence`: the input with the returned `memo` fed back gives the same decision;
- * - `json-round-trip`: the decision is JSON and survives a JSON round trip unchanged.
+ * - `json-round-trip`: the decision is JSON and survives a JSON round trip unchanged;
+ * - `clock`: the decision does not change when `Date` is away from `input.now` (read the time from
+ *   `input.now`). Checked for policies loaded with `loadPolicy`, whose `Date` the check can set;
+ * - `randomness`: the decision does not change with the seed of `Math.random`. Checked for
+ *   policies loaded with `loadPolicy`.
  */
 export type PolicyLaw =
   | 'arguments'
@@ -29,11 +36,14 @@ export type PolicyLaw =
   | 'determinism'
   | 'no-mutation'
   | 'targets-within-children'
+  | 'within-grant'
   | 'no-duplicates'
   | 'complete-has-no-targets'
   | 'pause-exceeds-budget'
   | 'idempotence'
-  | 'json-round-trip';
+  | 'json-round-trip'
+  | 'clock'
+  | 'randomness';
 
 /** What {@link checkPolicyConformance} runs a policy on. */
 export interface PolicyConformanceSetup<Options = unknown> {
@@ -68,8 +78,9 @@ const actions: readonly string[] = ['advance', 'hold', 'pause', 'rollback', 'com
  */
 export function checkPolicyConformance<Options>(policy: Policy<Options>, setup: PolicyConformanceSetup<Options>): Violation<PolicyLaw>[] {
   const log = new ViolationLog<PolicyLaw>();
-  const subject = policy as unknown as AnyPolicy;
-  if (typeof subject !== 'object' || subject === null || typeof subject.decide !== 'function') {
+  const environment = environmentOf(policy);
+  const subject = (environment === undefined ? policy : new EnvironmentPolicy(environment)) as unknown as AnyPolicy;
+  if (typeof subject !== 'object' || subject === null || typeof subject.decide !== 'function' || (environment !== undefined && typeof (environment.plugin as Partial<AnyPolicy>).decide !== 'function')) {
     log.add('hooks', 'the plugin has no decide hook');
     return log.list;
   }
@@ -80,16 +91,52 @@ export function checkPolicyConformance<Options>(policy: Policy<Options>, setup: 
     if (!validDecision(decision, log)) return log.list;
     checkDecision(decision, given.input, log);
     const again = decideFrozen(subject, given.input, given.options, log);
-    if (canonical(again) !== canonical(decision)) log.add('determinism', `the same input decided twice gave different decisions ${difference(canonical(decision), canonical(again))}`);
+    if (canonical(again) !== canonical(decision)) log.add('determinism', `the same input decided twice gave different decisions, ${describeDifferences(decision, again)}`, 'decide');
     const replay: PolicyInput = { ...given.input, memo: decision.memo ?? null };
     const replayed = decideFrozen(subject, replay, given.options, log);
-    if (canonical(replayed) !== canonical(decision)) log.add('idempotence', `feeding the returned memo back gave a different decision ${difference(canonical(decision), canonical(replayed))}`);
+    if (canonical(replayed) !== canonical(decision)) log.add('idempotence', `feeding the returned memo back gave a different decision, ${describeDifferences(decision, replayed)}`, 'decide');
     checkLooseInput(subject, given.input, given.options, log);
+    if (subject instanceof EnvironmentPolicy) {
+      const at = new Date(clockOf(given.input.now) + clockShiftMs).toISOString();
+      const late = subject.with({ clock: clockOf(given.input.now) + clockShiftMs }, () => decideFrozen(subject, given.input, given.options, log));
+      if (canonical(late) !== canonical(decision)) log.add('clock', `decide reads the clock: with Date at ${at} while input.now is ${given.input.now}, the decision changed, ${describeDifferences(decision, late)}; read the time from input.now`, 'decide');
+      const reseeded = subject.with({ seed: otherSeed }, () => decideFrozen(subject, given.input, given.options, log));
+      if (canonical(reseeded) !== canonical(decision)) log.add('randomness', `decide draws on Math.random: with another seed the decision changed, ${describeDifferences(decision, reseeded)}; the same input must give the same decision`, 'decide');
+    }
   } catch (thrown) {
     // Halt means the violation is already logged; anything else is a fault of this check itself.
     if (!(thrown instanceof Halt)) log.add('hooks', `the check failed unexpectedly: ${describeThrown(thrown)}`);
   }
   return log.list;
+}
+
+/** How far the clock moves in the clock law: a day and a bit, so no rounding hides it. */
+const clockShiftMs = 86_400_000 + 3_723_004;
+const otherSeed = 0x2545f491;
+
+/**
+ * A loaded policy called as a runner calls it: `Date` at the input's `now` and `Math.random` from
+ * the default seed, unless {@link with} says otherwise for a while.
+ */
+class EnvironmentPolicy {
+  private override: { clock?: number; seed?: number } = {};
+  constructor(private readonly environment: PluginEnvironmentHandle) {}
+
+  decide(input: PolicyInput, options: unknown): Decision {
+    this.environment.setClock(this.override.clock ?? clockOf(input.now));
+    this.environment.reseed(this.override.seed ?? defaultSeed);
+    const policy = this.environment.plugin as AnyPolicy;
+    return policy.decide(input, options);
+  }
+
+  with<T>(override: { clock?: number; seed?: number }, run: () => T): T {
+    this.override = override;
+    try {
+      return run();
+    } finally {
+      this.override = {};
+    }
+  }
 }
 
 function prepare(setup: PolicyConformanceSetup<unknown>, log: ViolationLog<PolicyLaw>): { input: PolicyInput; options: unknown } | undefined {
@@ -172,6 +219,21 @@ function duplicates(ids: readonly string[]): string[] {
   return [...twice];
 }
 
+/** The controller's own grant check, so a policy learns of a refused decision before it runs. */
+function checkGrant(decision: Decision, input: PolicyInput, states: ReadonlyMap<string, unknown>, log: ViolationLog<PolicyLaw>): void {
+  const grant = input.grant;
+  if (grant === null || grant === undefined) return;
+  const starts = new Set(decision.targets.filter((id) => states.get(id) === 'pending')).size;
+  if (starts === 0) return;
+  const started = [...states.values()].filter((state) => state !== 'pending' && state !== 'skipped').length;
+  if (grant.maxStarted !== null && started + starts > grant.maxStarted) {
+    log.add('within-grant', `targets start ${starts} pending children with ${started} already started, beyond the grant's maxStarted ${grant.maxStarted}`, 'decide');
+  }
+  if (grant.until !== null && Date.parse(input.now) > Date.parse(grant.until)) {
+    log.add('within-grant', `targets start ${starts} pending children at ${input.now}, after the grant ended at ${grant.until}`, 'decide');
+  }
+}
+
 function checkDecision(decision: Decision, input: PolicyInput, log: ViolationLog<PolicyLaw>): void {
   const states = new Map<string, unknown>();
   for (const child of input.children) {
@@ -185,6 +247,7 @@ function checkDecision(decision: Decision, input: PolicyInput, log: ViolationLog
     const twice = duplicates(decision[field]);
     if (twice.length > 0) log.add('no-duplicates', `${field} names ${twice.map((id) => JSON.stringify(id)).join(', ')} more than once`);
   }
+  checkGrant(decision, input, states, log);
   if (decision.action === 'complete' && decision.targets.length > 0) log.add('complete-has-no-targets', `action complete comes with targets ${preview(decision.targets)}; a complete rollout has nothing left to roll out`);
   if (decision.action === 'pause' && decision.budgetExceeded !== true) log.add('pause-exceeds-budget', 'action pause comes with budgetExceeded false; a policy pauses only when failures exceed its budget');
 
@@ -195,5 +258,5 @@ function checkDecision(decision: Decision, input: PolicyInput, log: ViolationLog
   }
   const before = canonical(decision);
   const after = canonical(JSON.parse(JSON.stringify(decision)));
-  if (after !== before) log.add('json-round-trip', `the decision changes in a JSON round trip ${difference(before, after)}`);
+  if (after !== before) log.add('json-round-trip', `the decision changes in a JSON round trip, ${describeDifferences(decision, JSON.parse(JSON.stringify(decision)))}`, 'decide');
 }

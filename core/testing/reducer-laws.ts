@@ -5,7 +5,8 @@
  */
 import type { Json, LevelInfo, Reducer, ReducerContext, StatusReport } from '../contract.js';
 import { copyKeepingFrozen, deepFreeze, thaw } from './freeze.js';
-import { canonical, describeThrown, difference, Halt, isTypeError, jsonFault, ViolationLog, type Violation } from './violations.js';
+import { clockOf, defaultSeed, environmentOf, type PluginEnvironmentHandle } from './environment.js';
+import { canonical, describeDifferences, describeThrown, Halt, isTypeError, jsonFault, ViolationLog, type Violation } from './violations.js';
 
 /**
  * The laws {@link checkReducerLaws} checks, as named in its violations:
@@ -22,7 +23,14 @@ import { canonical, describeThrown, difference, Halt, isTypeError, jsonFault, Vi
  * - `json-round-trip`: accumulators and summaries are JSON, and a JSON round trip of an accumulator
  *   changes nothing `merge` and `finish` can tell;
  * - `retraction`: with `remove`, adding and removing a report gives the summary without it;
- * - `bounded-size`: with `maxAccBytes`, no accumulator's JSON is larger.
+ * - `bounded-size`: with `maxAccBytes`, no accumulator's JSON is larger;
+ * - `bounded-growth`: the accumulator of 20 copies of the reports (each under another destination
+ *   id) is not much larger than that of 10 copies: it must not keep one entry per report;
+ * - `clock`: a hook's result does not change with the clock: folding and merging at another time
+ *   (`Date` and `ctx.now` both moved) or finishing with `Date` away from `ctx.now` gives the same
+ *   summary. Checked for plugins loaded with `loadReducer`, whose `Date` the check can set;
+ * - `randomness`: a hook's result does not change with the seed of `Math.random`. Checked for
+ *   plugins loaded with `loadReducer`.
  */
 export type ReducerLaw =
   | 'arguments'
@@ -37,7 +45,10 @@ export type ReducerLaw =
   | 'no-mutation'
   | 'json-round-trip'
   | 'retraction'
-  | 'bounded-size';
+  | 'bounded-size'
+  | 'bounded-growth'
+  | 'clock'
+  | 'randomness';
 
 /** What {@link checkReducerLaws} runs a reducer on. */
 export interface ReducerLawSetup<Options = unknown> {
@@ -58,6 +69,8 @@ export interface ReducerLawSetup<Options = unknown> {
   readonly binding?: string;
   /** The host clock in the context, RFC 3339. Default `2026-01-01T00:00:00Z`. */
   readonly now?: string;
+  /** Check only these laws (a shrinker re-checks one). Default: every law. */
+  readonly laws?: readonly ReducerLaw[];
 }
 
 type AnyReducer = Reducer<unknown, Json, Json>;
@@ -89,13 +102,16 @@ const retractionSamples = 8;
  */
 export function checkReducerLaws<Options, Acc extends Json, Summary extends Json>(plugin: Reducer<Options, Acc, Summary>, setup: ReducerLawSetup<Options>): Violation<ReducerLaw>[] {
   const log = new ViolationLog<ReducerLaw>();
-  const reducer = plugin as unknown as AnyReducer;
+  const environment = environmentOf(plugin);
+  const reducer = (environment?.plugin ?? plugin) as unknown as AnyReducer;
   if (!hasHooks(reducer, log)) return log.list;
   const prepared = prepare(setup as ReducerLawSetup<unknown>, log);
   if (prepared === undefined) return log.list;
-  const probe = new ReducerProbe(reducer, prepared.ctx, log);
+  const probe = new ReducerProbe(reducer, prepared.ctx, log, environment);
   const laws = new ReducerLaws(reducer, probe, prepared, log);
+  const only = Array.isArray(setup.laws) ? new Set<ReducerLaw>(setup.laws) : undefined;
   for (const [law, check] of laws.all()) {
+    if (only !== undefined && !only.has(law)) continue;
     try {
       check();
     } catch (thrown) {
@@ -178,38 +194,69 @@ function sameMultiset(left: readonly unknown[], right: readonly unknown[]): bool
   return a.every((item, i) => item === b[i]);
 }
 
+type Hook = 'init' | 'add' | 'remove' | 'merge' | 'finish';
+
+/** One hook run with another clock or seed than the others: how the checks see what a hook reads. */
+interface Variation {
+  readonly hook: Hook;
+  readonly clock?: number;
+  readonly seed?: number;
+}
+
 /** Calls the hooks of one reducer at one level, turning throws into violations and freezing what must only be read. */
 class ReducerProbe {
   constructor(
     private readonly plugin: AnyReducer,
     readonly ctx: ReducerContext<unknown>,
     private readonly log: ViolationLog<ReducerLaw>,
+    readonly environment: PluginEnvironmentHandle | undefined,
+    private readonly variation?: Variation,
   ) {}
 
   /** The same reducer at another level. */
   at(level: LevelInfo): ReducerProbe {
-    return new ReducerProbe(this.plugin, deepFreeze({ ...this.ctx, level }), this.log);
+    return new ReducerProbe(this.plugin, deepFreeze({ ...this.ctx, level }), this.log, this.environment, this.variation);
+  }
+
+  /** The same reducer, with one hook run under another clock or seed. */
+  varying(variation: Variation): ReducerProbe {
+    return new ReducerProbe(this.plugin, this.ctx, this.log, this.environment, variation);
+  }
+
+  /**
+   * Sets the clock and seed a hook call sees, as a runner sets them for a batch: `Date` is
+   * `ctx.now`, `Math.random` starts from the default seed. A varied hook gets its variation, and a
+   * varied clock also moves `ctx.now` for every hook but `finish`, which may read the time it is asked at.
+   */
+  private prepareCall(hook: Hook, args: readonly unknown[]): readonly unknown[] {
+    if (this.environment === undefined) return args;
+    const varied = this.variation?.hook === hook ? this.variation : undefined;
+    const clock = varied?.clock ?? clockOf(this.ctx.now);
+    this.environment.setClock(clock);
+    this.environment.reseed(varied?.seed ?? defaultSeed);
+    if (varied?.clock === undefined || hook === 'finish') return args;
+    return [...args.slice(0, -1), deepFreeze({ ...this.ctx, now: new Date(varied.clock).toISOString() })];
   }
 
   /**
    * Calls a hook as it is given its arguments. A `TypeError` that goes away when the same call is
    * repeated on unfrozen copies can only come from a write to a frozen value.
    */
-  call(hook: 'init' | 'add' | 'remove' | 'merge' | 'finish', args: readonly unknown[], reads: string): Json {
-    const run = (given: readonly unknown[]): Json => (this.plugin[hook] as (...a: unknown[]) => Json).apply(this.plugin, [...given]);
+  call(hook: Hook, args: readonly unknown[], reads: string): Json {
+    const run = (given: readonly unknown[]): Json => (this.plugin[hook] as (...a: unknown[]) => Json).apply(this.plugin, [...this.prepareCall(hook, given)]);
     let result: Json;
     try {
       result = run(args);
     } catch (thrown) {
       if (isTypeError(thrown) && succeeds(() => run(args.map(thaw)))) {
-        this.log.add('no-mutation', `${hook} wrote to ${reads}, which it must only read (it threw on frozen input but not on unfrozen copies): ${describeThrown(thrown)}`);
+        this.log.add('no-mutation', `${hook} wrote to ${reads}, which it must only read (it threw on frozen input but not on unfrozen copies): ${describeThrown(thrown)}`, hook);
       } else {
-        this.log.add('hooks', `${hook} threw ${describeThrown(thrown)}`);
+        this.log.add('hooks', `${hook} threw ${describeThrown(thrown)}`, hook);
       }
       throw new Halt();
     }
     if (result === undefined) {
-      this.log.add('hooks', `${hook} returned undefined; it must return ${hook === 'finish' ? 'the summary' : 'the accumulator'} as JSON`);
+      this.log.add('hooks', `${hook} returned undefined; it must return ${hook === 'finish' ? 'the summary' : 'the accumulator'} as JSON`, hook);
       throw new Halt();
     }
     return result;
@@ -326,11 +373,14 @@ class ReducerLaws {
       ['json-round-trip', () => this.jsonRoundTrip()],
       ['retraction', () => this.retraction()],
       ['bounded-size', () => this.boundedSize()],
+      ['bounded-growth', () => this.boundedGrowth()],
+      ['clock', () => this.clock()],
+      ['randomness', () => this.randomness()],
     ];
   }
 
   private same(law: ReducerLaw, what: string, left: string, right: string): void {
-    if (left !== right) this.log.add(law, `${what}; the summaries differ ${difference(left, right)}`);
+    if (left !== right) this.log.add(law, `${what}; the summaries differ ${describeDifferences(JSON.parse(left), JSON.parse(right))}`, blamed[law]);
   }
 
   private partFolds(probe = this.probe): Json[] {
@@ -429,23 +479,23 @@ class ReducerLaws {
     const before = canonical(loose);
     let acc = probe.init();
     for (const report of loose) acc = probe.call('add', [acc, report, probe.ctx], 'its report');
-    if (canonical(loose) !== before) log.add('no-mutation', 'add changed a report it was given (seen by comparing unfrozen reports before and after folding)');
+    if (canonical(loose) !== before) log.add('no-mutation', 'add changed a report it was given (seen by comparing unfrozen reports before and after folding)', 'add');
 
     const second = thaw(b!);
     const secondBefore = canonical(second);
     probe.call('merge', [thaw(a!), second, probe.ctx], 'its second accumulator');
-    if (canonical(second) !== secondBefore) log.add('no-mutation', 'merge changed its second accumulator (seen by comparing an unfrozen copy before and after)');
+    if (canonical(second) !== secondBefore) log.add('no-mutation', 'merge changed its second accumulator (seen by comparing an unfrozen copy before and after)', 'merge');
 
     const finished = thaw(acc);
     const finishedBefore = canonical(finished);
     probe.call('finish', [finished, probe.ctx], 'its accumulator');
-    if (canonical(finished) !== finishedBefore) log.add('no-mutation', 'finish changed the accumulator it was given (seen by comparing an unfrozen copy before and after)');
+    if (canonical(finished) !== finishedBefore) log.add('no-mutation', 'finish changed the accumulator it was given (seen by comparing an unfrozen copy before and after)', 'finish');
 
     if (typeof this.plugin.remove === 'function' && loose.length > 0) {
       const retracted = thaw(this.given.reports[0]!);
       const retractedBefore = canonical(retracted);
       probe.call('remove', [thaw(acc), retracted, probe.ctx], 'its report');
-      if (canonical(retracted) !== retractedBefore) log.add('no-mutation', 'remove changed the report it was given (seen by comparing an unfrozen copy before and after)');
+      if (canonical(retracted) !== retractedBefore) log.add('no-mutation', 'remove changed the report it was given (seen by comparing an unfrozen copy before and after)', 'remove');
     }
   }
 
@@ -491,7 +541,98 @@ class ReducerLaws {
       const text = stringifies(acc);
       // An accumulator JSON cannot write is the json-round-trip law's violation, not a size.
       const bytes = text === undefined ? 0 : utf8Bytes(text);
-      if (bytes > max) this.log.add('bounded-size', `${name} takes ${bytes} bytes of JSON, over maxAccBytes ${max}`);
+      if (bytes > max) this.log.add('bounded-size', `${name} takes ${bytes} bytes of JSON, over maxAccBytes ${max}`, 'add');
     }
   }
+
+  private boundedGrowth(): void {
+    const reports = this.given.reports;
+    if (reports.length === 0) return;
+    const { probe } = this;
+    // At least a few hundred reports, so a top-k or a first-k list has filled up before sizes are compared.
+    const copies = Math.max(growthCopies, Math.ceil(minGrowthReports / reports.length));
+    const sizeOf = (times: number) => utf8Bytes(stringifies(probe.fold(replicate(reports, times))) ?? '');
+    const [fewer, more] = [sizeOf(copies), sizeOf(2 * copies)];
+    if (more > fewer * maxGrowthRatio + growthSlackBytes) {
+      this.log.add(
+        'bounded-growth',
+        `the accumulator grows with the number of reports: folding ${copies * reports.length} reports (the given ones ${copies} times, under other destination ids) takes ${fewer} bytes of JSON, ${2 * copies * reports.length} take ${more}; keep counts or a top-k, not an entry per report`,
+        'add',
+      );
+    }
+  }
+
+  /** What the clock and randomness laws compare: every hook once, as a level would run them. */
+  private everyHook(probe: ReducerProbe): string {
+    const merged = probe.show(probe.mergeAll(this.partFolds(probe)));
+    if (typeof this.plugin.remove !== 'function' || this.given.reports.length === 0) return merged;
+    return `${merged}\n${probe.show(probe.remove(probe.fold(this.given.reports), this.given.reports[0]!))}`;
+  }
+
+  private hooks(): Hook[] {
+    return (['init', 'add', 'remove', 'merge', 'finish'] as const).filter((hook) => typeof this.plugin[hook] === 'function');
+  }
+
+  private clock(): void {
+    const { probe } = this;
+    if (probe.environment === undefined) return;
+    const base = this.everyHook(probe);
+    const moved = clockOf(probe.ctx.now) + clockShiftMs;
+    const at = new Date(moved).toISOString();
+    for (const hook of this.hooks()) {
+      const other = this.everyHook(probe.varying({ hook, clock: moved }));
+      if (other === base) continue;
+      const what =
+        hook === 'finish'
+          ? `finish reads the clock: with Date at ${at} while ctx.now is ${probe.ctx.now}, the summary changed`
+          : `${hook} reads the clock: run at ${at} instead of ${probe.ctx.now} (Date and ctx.now both), it changed the summary, so an accumulator depends on when it was folded`;
+      this.log.add('clock', `${what} ${this.changes(base, other)}; read the time in finish, from ctx.now`, hook);
+    }
+  }
+
+  private randomness(): void {
+    const { probe } = this;
+    if (probe.environment === undefined) return;
+    const base = this.everyHook(probe);
+    for (const hook of this.hooks()) {
+      const other = this.everyHook(probe.varying({ hook, seed: otherSeed }));
+      if (other !== base) this.log.add('randomness', `${hook} draws on Math.random: with another seed the summary changed ${this.changes(base, other)}; a reducer must give the same summary for the same reports`, hook);
+    }
+  }
+
+  private changes(base: string, other: string): string {
+    const [left, right] = [base.split('\n'), other.split('\n')];
+    const i = left.findIndex((line, k) => line !== right[k]);
+    return describeDifferences(JSON.parse(left[i]!), JSON.parse(right[i]!));
+  }
+}
+
+/** The hook a broken law points at first: `merge` for the merge laws, `add` for order. */
+const blamed: Partial<Record<ReducerLaw, Hook>> = {
+  identity: 'merge',
+  commutativity: 'merge',
+  associativity: 'merge',
+  'partition-independence': 'merge',
+  'order-insensitivity': 'add',
+  retraction: 'remove',
+  'json-round-trip': 'merge',
+};
+
+const growthCopies = 10;
+const minGrowthReports = 300;
+/** Twice the reports give at most this many times the bytes: a list of every report doubles. */
+const maxGrowthRatio = 1.5;
+/** Counts gain digits as they grow; that is not growth. */
+const growthSlackBytes = 64;
+/** How far the clock moves in the clock law: a day and a bit, so no rounding to minutes or hours hides it. */
+const clockShiftMs = 86_400_000 + 3_723_004;
+const otherSeed = 0x2545f491;
+
+/** `times` copies of each report, each copy under its own destination id, frozen. */
+function replicate(reports: readonly StatusReport[], times: number): StatusReport[] {
+  const out: StatusReport[] = [];
+  for (let k = 0; k < times; k++) {
+    for (const report of reports) out.push(k === 0 ? report : deepFreeze({ ...thaw(report), destination: `${String(report.destination)}~${k}` }));
+  }
+  return out;
 }

@@ -4,6 +4,7 @@
  *
  * @module edgesum/testing
  */
+import { diffJson } from './json-diff.js';
 
 /**
  * One broken law: which law, and what happened, in words for the plugin's author. The checks return
@@ -17,6 +18,8 @@ export interface Violation<Law extends string = string> {
   readonly law: Law;
   /** What was called and what came out, short enough to read in a test report. */
   readonly message: string;
+  /** The hook that breaks the law, when the check can tell (`merge` for an average of averages). */
+  readonly hook?: string;
 }
 
 /** Collects violations in the order found, each distinct one once (a broken hook breaks many laws alike). */
@@ -24,11 +27,11 @@ export class ViolationLog<Law extends string> {
   private readonly seen = new Set<string>();
   readonly list: Violation<Law>[] = [];
 
-  add(law: Law, message: string): void {
+  add(law: Law, message: string, hook?: string): void {
     const key = `${law}\u0000${message}`;
     if (this.seen.has(key)) return;
     this.seen.add(key);
-    this.list.push({ law, message });
+    this.list.push(hook === undefined ? { law, message } : { law, message, hook });
   }
 }
 
@@ -118,6 +121,34 @@ export function jsonFault(value: unknown, at = '$', open: Set<object> = new Set(
 }
 
 const previewChars = 60;
+const shownDifferences = 3;
+
+/**
+ * Where two JSON values differ, path by path, e.g. `at readyRatio: 0.5 vs 0.4`. A value too long to
+ * read whole is named by its shape (`an object of 12 keys`), never cut in the middle of its JSON.
+ */
+export function describeDifferences(left: unknown, right: unknown): string {
+  const found = diffJson(left, right);
+  const shown = found.slice(0, shownDifferences).map((d) => `at ${d.path === '' ? 'the top' : d.path}: ${shape(d.expected)} vs ${shape(d.actual)}`);
+  const more = found.length > shownDifferences ? `; and ${found.length - shownDifferences} more` : '';
+  return `${shown.join('; ')}${more}`;
+}
+
+/** A value as whole JSON when short, else its shape. */
+export function shape(value: unknown): string {
+  if (value === undefined) return '(missing)';
+  let text: string | undefined;
+  try {
+    text = JSON.stringify(value);
+  } catch {
+    text = undefined;
+  }
+  if (text !== undefined && text.length <= previewChars * 2) return text;
+  if (Array.isArray(value)) return `an array of ${value.length} items`;
+  if (typeof value === 'string') return `a string of ${value.length} characters`;
+  if (typeof value === 'object' && value !== null) return `an object of ${Object.keys(value).length} keys`;
+  return String(value);
+}
 
 /**
  * Two texts side by side around their first difference, e.g.
@@ -131,13 +162,7 @@ export function difference(left: string, right: string): string {
   return `at character ${at}: ${cut(left)} vs ${cut(right)}`;
 }
 
-/** A value as short JSON for a message. */
+/** A value for a message: whole JSON when short, else its shape, never JSON cut in the middle. */
 export function preview(value: unknown): string {
-  let text: string;
-  try {
-    text = JSON.stringify(value) ?? String(value);
-  } catch {
-    text = String(value);
-  }
-  return text.length > previewChars * 2 ? `${text.slice(0, previewChars * 2)}…` : text;
+  return shape(value);
 }

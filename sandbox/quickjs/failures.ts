@@ -107,22 +107,32 @@ function isStackOverflow(guest: { name: string; message: string }): boolean {
  */
 export function locate(stack: string | undefined, bundle: PluginBundle): string {
   if (!stack) return '';
-  let map: SourceMap;
-  try {
-    map = new SourceMap(JSON.parse(bundle.sourceMap) as SourceMapPayload);
-  } catch {
-    return '';
-  }
-  const shimDirs = [fileURLToPath(new URL('.', import.meta.url)), fileURLToPath(new URL('../guest/', import.meta.url))];
   const frame = new RegExp(`${bundle.filename.replace(/\./g, '\\.')}:(\\d+)(?::(\\d+))?`);
   for (const line of stack.split('\n')) {
     const match = frame.exec(line);
     if (match === null) continue;
-    const entry = map.findEntry(Number(match[1]) - 1, Math.max(0, Number(match[2] ?? 1) - 1));
-    if (!('originalSource' in entry)) continue;
-    const file = resolve(bundle.sourceRoot, entry.originalSource);
-    if (entry.originalSource.startsWith('edgesum:') || shimDirs.some((dir) => file.startsWith(dir))) continue;
-    return ` (at ${relative(process.cwd(), file) || file}:${entry.originalLine + 1}:${entry.originalColumn + 1})`;
+    const at = originalPosition(bundle, Number(match[1]), Number(match[2] ?? 1));
+    if (at !== undefined) return ` (at ${at})`;
   }
   return '';
+}
+
+/**
+ * `plugins/mine/index.ts:12:5`: where a 1-based line and column of the bundle come from in the
+ * plugin's own sources, relative to the working directory, or undefined for the shim's own code
+ * and for positions the source map does not cover.
+ */
+export function originalPosition(bundle: PluginBundle, line: number, column: number): string | undefined {
+  let map: SourceMap;
+  try {
+    map = new SourceMap(JSON.parse(bundle.sourceMap) as SourceMapPayload);
+  } catch {
+    return undefined;
+  }
+  const shimDirs = [fileURLToPath(new URL('.', import.meta.url)), fileURLToPath(new URL('../guest/', import.meta.url))];
+  const entry = map.findEntry(line - 1, Math.max(0, column - 1));
+  if (!('originalSource' in entry)) return undefined;
+  const file = resolve(bundle.sourceRoot, entry.originalSource);
+  if (entry.originalSource.startsWith('edgesum:') || shimDirs.some((dir) => file.startsWith(dir))) return undefined;
+  return `${relative(process.cwd(), file) || file}:${entry.originalLine + 1}:${entry.originalColumn + 1}`;
 }

@@ -59,33 +59,11 @@ export function installDeterministicRealm(realm: typeof globalThis): RealmContro
     hasOwn: Object.hasOwn,
     ownKeys: Reflect.ownKeys,
   };
-  const imul = Math.imul;
-  let clock = 0;
-  let state = 0;
-
-  // A constructor function rather than a class: `Date()` called without `new` must keep working.
-  function GuestDate(this: unknown, ...args: unknown[]): unknown {
-    if (new.target === undefined) return new RealDate(clock).toString();
-    return Reflect.construct(RealDate, args.length === 0 ? [clock] : args, new.target);
-  }
-  Object.defineProperties(GuestDate, {
-    prototype: { value: RealDate.prototype, writable: false },
-    now: { value: () => clock, writable: true, configurable: true },
-    parse: { value: RealDate.parse, writable: true, configurable: true },
-    UTC: { value: RealDate.UTC, writable: true, configurable: true },
-  });
-  Object.defineProperty(RealDate.prototype, 'constructor', { value: GuestDate, writable: true, configurable: true });
-  Object.defineProperty(realm, 'Date', { value: GuestDate, writable: true, configurable: true });
-
-  // mulberry32: tiny, fast and good enough for sampling; plugins needing cryptographic randomness
-  // have no business in a deterministic reducer.
-  function random(): number {
-    state = (state + 0x6d2b79f5) | 0;
-    let t = imul(state ^ (state >>> 15), 1 | state);
-    t = (t + imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  }
-  Object.defineProperty(Math, 'random', { value: random, writable: true, configurable: true });
+  const clock = guestClock(RealDate);
+  const random = seededRandom(Math.imul);
+  Object.defineProperty(RealDate.prototype, 'constructor', { value: clock.Date, writable: true, configurable: true });
+  Object.defineProperty(realm, 'Date', { value: clock.Date, writable: true, configurable: true });
+  Object.defineProperty(Math, 'random', { value: random.random, writable: true, configurable: true });
 
   for (const name of hostGlobals) delete (realm as unknown as Record<string, unknown>)[name];
 
@@ -98,14 +76,58 @@ export function installDeterministicRealm(realm: typeof globalThis): RealmContro
   });
 
   return {
+    setClock: clock.setClock,
+    reseed: random.reseed,
+    harden() {
+      hardenIntrinsics(realm, [...standardGlobals, 'console'], primordials);
+    },
+  };
+}
+
+/** The seed of `Math.random` when a runner is given none. */
+export const defaultSeed = 0x5eed;
+
+/**
+ * A `Date` whose clock is set, not read: `Date.now()` and `new Date()` return the last
+ * `setClock` value. The guest installs it as its global `Date`; the inline runner hands it to a
+ * plugin as its `Date` binding, so both runners give a plugin the same clock.
+ */
+export function guestClock(RealDate: DateConstructor): { readonly Date: DateConstructor; setClock(ms: number): void } {
+  let clock = 0;
+  // A constructor function rather than a class: `Date()` called without `new` must keep working.
+  function GuestDate(this: unknown, ...args: unknown[]): unknown {
+    if (new.target === undefined) return new RealDate(clock).toString();
+    return Reflect.construct(RealDate, args.length === 0 ? [clock] : args, new.target);
+  }
+  Object.defineProperties(GuestDate, {
+    prototype: { value: RealDate.prototype, writable: false },
+    now: { value: () => clock, writable: true, configurable: true },
+    parse: { value: RealDate.parse, writable: true, configurable: true },
+    UTC: { value: RealDate.UTC, writable: true, configurable: true },
+  });
+  return {
+    Date: GuestDate as unknown as DateConstructor,
     setClock(ms) {
       clock = ms;
     },
+  };
+}
+
+/**
+ * mulberry32: tiny, fast and good enough for sampling; plugins needing cryptographic randomness
+ * have no business in a deterministic reducer. The same seed draws the same numbers in every runner.
+ */
+export function seededRandom(imul: typeof Math.imul): { random(): number; reseed(seed: number): void } {
+  let state = 0;
+  return {
+    random() {
+      state = (state + 0x6d2b79f5) | 0;
+      let t = imul(state ^ (state >>> 15), 1 | state);
+      t = (t + imul(t ^ (t >>> 7), 61 | t)) ^ t;
+      return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+    },
     reseed(seed) {
       state = seed | 0;
-    },
-    harden() {
-      hardenIntrinsics(realm, [...standardGlobals, 'console'], primordials);
     },
   };
 }

@@ -160,6 +160,13 @@ describe('checkPolicyConformance', () => {
     });
   }
 
+  it('reports within-grant for a decision that starts more children than the grant allows, or after it ended', () => {
+    const beyond = checkPolicyConformance(lawful, { options: {}, input: { ...input, grant: { maxStarted: 1, until: null } } });
+    expect(beyond).toEqual([expect.objectContaining({ law: 'within-grant', message: expect.stringContaining("beyond the grant's maxStarted 1") })]);
+    const late = checkPolicyConformance(lawful, { options: {}, input: { ...input, grant: { maxStarted: null, until: '2026-03-02T09:59:00.000Z' } } });
+    expect(late).toEqual([expect.objectContaining({ law: 'within-grant', message: expect.stringContaining('after the grant ended') })]);
+  });
+
   it('neither changes nor freezes the input it is given', () => {
     const given = structuredClone(input);
     checkPolicyConformance({ ...lawful, decide: broken[8]!.decide }, { options: {}, input: given });
