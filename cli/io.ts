@@ -187,7 +187,8 @@ export interface ErrorFormat {
 function messageOf(error: unknown): string {
   if (typeof error === 'string') return error;
   try {
-    if (error instanceof Error && typeof error.message === 'string') return error.message;
+    // Node puts a require stack of absolute paths after the first line of a module error's message.
+    if (error instanceof Error && typeof error.message === 'string') return error.message.split('\n', 1)[0]!;
   } catch {
     // A message getter that throws leaves only the fallback below.
   }

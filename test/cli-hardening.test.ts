@@ -112,7 +112,7 @@ describe('edgesum reduce reads any input without failing the whole file', () => 
 });
 
 describe('edgesum diagnostics', () => {
-  it('prints an internal error without its stack trace, and with it only under --debug', () => {
+  it('prints an internal error without its stack trace or a require stack of paths, and with them only under --debug', () => {
     const error = new TypeError('exploded');
     for (const json of [false, true]) {
       const plain = formatError(error, { json, debug: false });
@@ -121,6 +121,12 @@ describe('edgesum diagnostics', () => {
       expect(plain).not.toMatch(/\bat .*[/\\]/);
       expect(plain).not.toContain(process.cwd());
       expect(formatError(error, { json, debug: true })).toContain(json ? JSON.stringify(error.stack).slice(1, 40) : 'at ');
+    }
+    const moduleError = new Error(`Cannot find module 'tweetnacl'\nRequire stack:\n- ${process.cwd()}/node_modules/x/lib/a.js`);
+    for (const json of [false, true]) {
+      const plain = formatError(moduleError, { json, debug: false });
+      expect(plain).toContain("Cannot find module 'tweetnacl'");
+      expect(plain).not.toContain(process.cwd());
     }
     const wrapped = new Error('outer', { cause: new RangeError('inner') });
     expect(formatError(wrapped, { json: false, debug: true })).toContain('caused by RangeError: inner');
