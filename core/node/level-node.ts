@@ -204,7 +204,7 @@ export class LevelNode {
     const result: IngestResult = { accepted: 0, duplicates: 0, outOfOrder: 0, rejected: [...batch.rejected] };
     const level = this.id;
     const newest = new Map<string, StatusReport>();
-    const applied: { report: StatusReport; previous: StatusReport | undefined }[] = [];
+    const applied: { report: StatusReport; previous: StatusReport | undefined; key: string }[] = [];
     for (const [i, report] of accepted.entries()) {
       if (!this.ownDestinations.has(report.destination)) {
         result.rejected.push({
@@ -222,14 +222,14 @@ export class LevelNode {
         continue;
       }
       newest.set(key, report);
-      applied.push({ report, previous });
+      applied.push({ report, previous, key });
     }
     // One write for the whole batch, before anything is applied: when the caller is told a report
     // was accepted, it is durable, and a failed write leaves nothing half applied.
     this.deps.storage.putReports([...newest.values()]);
-    for (const { report, previous } of applied) {
+    for (const { report, previous, key } of applied) {
       this.deps.rollouts.observeReport(report);
-      for (const binding of this.bindings.values()) if (binding.matches(report)) binding.apply(report, previous);
+      for (const binding of this.bindings.values()) if (binding.matches(report)) binding.apply(report, previous, key);
       result.accepted++;
     }
     result.rejected.sort((a, b) => a.index - b.index);

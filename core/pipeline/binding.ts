@@ -137,9 +137,11 @@ export class Binding {
     return this.deps.matches(report);
   }
 
-  /** Takes the newest report of one (destination, object); `previous` is the one it replaces, if any. */
-  apply(report: StatusReport, previous: StatusReport | undefined): void {
-    const key = reportKey(report);
+  /**
+   * Takes the newest report of one (destination, object); `previous` is the one it replaces, if
+   * any. `key` is the report's `reportKey`, when the caller already has it.
+   */
+  apply(report: StatusReport, previous: StatusReport | undefined, key: string = reportKey(report)): void {
     const group = this.group(this.deps.groupOf(report));
     const placed = this.placement.get(key);
     if (placed !== undefined && placed.group === group) {
