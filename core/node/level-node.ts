@@ -100,6 +100,12 @@ export class LevelNode {
   private seq = 0;
   private lastSent: { body: string; at: number } | undefined;
   private started = false;
+  /**
+   * What the last complete flush saw, so that a flush with nothing new to do returns at once:
+   * no report or partial arrived since, the same children are unreachable, the rollouts report the
+   * same, and the clock has not reached the first moment a coverage count or a heartbeat changes.
+   */
+  private quiet: { until: number; unreachable: string; rollouts: string } | undefined;
 
   constructor(private readonly deps: LevelNodeDeps) {
     this.ownDestinations = new Set(deps.topology.destinationsOf(deps.level.id).map((destination) => destination.id));
@@ -227,6 +233,7 @@ export class LevelNode {
     // One write for the whole batch, before anything is applied: when the caller is told a report
     // was accepted, it is durable, and a failed write leaves nothing half applied.
     this.deps.storage.putReports([...newest.values()]);
+    if (applied.length > 0) this.quiet = undefined;
     for (const { report, previous, key } of applied) {
       this.deps.rollouts.observeReport(report);
       for (const binding of this.bindings.values()) if (binding.matches(report)) binding.apply(report, previous, key);
@@ -247,14 +254,33 @@ export class LevelNode {
    * its newest state once the link is back.
    */
   async flush(): Promise<void> {
+    const now = this.deps.clock.now();
+    const unreachable = [...this.unreachableChildren()].join('\n');
+    const rollouts = JSON.stringify(this.deps.rollouts.reports());
+    const quiet = this.quiet;
+    if (quiet !== undefined && now < quiet.until && quiet.unreachable === unreachable && quiet.rollouts === rollouts) return;
+    this.quiet = undefined;
     const stop = this.deps.metrics.flushSeconds.startTimer({ level: this.id });
     try {
       for (const binding of this.bindings.values()) await binding.flush();
       await this.forward();
       this.observeCoverage();
+      this.quiet = this.settled(now, unreachable, rollouts);
     } finally {
       stop();
     }
+  }
+
+  /** When this flush left nothing pending, until when the node stays as it is without new input. */
+  private settled(now: number, unreachable: string, rollouts: string): LevelNode['quiet'] {
+    if ([...this.bindings.values()].some((binding) => binding.pending)) return undefined;
+    const parent = this.deps.level.parent;
+    if (parent !== undefined && (this.lastSent === undefined || this.forwarding.failures > 0)) return undefined;
+    let until = Number.POSITIVE_INFINITY;
+    for (const binding of this.bindings.values()) until = Math.min(until, binding.coverageChangesAt(now));
+    const heartbeat = this.deps.options.heartbeatMs;
+    if (parent !== undefined && heartbeat !== undefined) until = Math.min(until, this.lastSent!.at + heartbeat);
+    return { until, unreachable, rollouts };
   }
 
   /**
@@ -365,6 +391,7 @@ export class LevelNode {
   }
 
   private apply(message: PartialMessage): void {
+    this.quiet = undefined;
     this.childrenSeen.set(message.from, { epoch: message.epoch, seq: message.seq });
     this.deps.rollouts.observeChild(message.from, message.rollouts);
     for (const [name, partial] of Object.entries(message.bindings)) {

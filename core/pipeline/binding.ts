@@ -1,3 +1,4 @@
+import { isDeepStrictEqual } from 'node:util';
 import type { Json, LevelInfo, StatusReport } from '../contract.js';
 import { asEdgesumError, ErrorCodes, type EdgesumError, type ErrorCode } from '../errors.js';
 import { reportKey, setData } from '../model/index.js';
@@ -69,6 +70,12 @@ export interface BindingDeps {
   /** How long a failing binding waits before calling its plugin again; {@link defaultRetry} when absent. */
   readonly retry?: RetryPolicy;
 }
+
+/**
+ * Children per merge-tree node. Each depth is one plugin call per flush, so a change at a site of 16
+ * partitions, or at a center of 100 regions, costs one or two calls instead of four or seven.
+ */
+const mergeFanOut = 16;
 
 interface Bucket {
   readonly group: Group;
@@ -165,10 +172,12 @@ export class Binding {
   /** Replaces one child level's contribution with its newest partial. */
   receive(child: string, partial: BindingPartial): void {
     const contribution = this.children.get(child) ?? { slots: new Map<string, number>(), coverage: partial.coverage, degraded: null };
+    let changed = false;
     for (const [key, slot] of contribution.slots) {
-      if (!(key in partial.groups)) {
+      if (!Object.hasOwn(partial.groups, key)) {
         this.group(key).tree.release(slot);
         contribution.slots.delete(key);
+        changed = true;
       }
     }
     for (const [key, acc] of Object.entries(partial.groups)) {
@@ -178,12 +187,17 @@ export class Binding {
         slot = tree.allocate();
         contribution.slots.set(key, slot);
       }
-      tree.set(slot, acc);
+      // A child re-sends every group when any part of its partial changed (its coverage, say):
+      // an identical accumulator leaves the tree, and every merge above it, as it is.
+      if (!isDeepStrictEqual(tree.get(slot), acc)) {
+        tree.set(slot, acc);
+        changed = true;
+      }
     }
     contribution.coverage = partial.coverage;
     contribution.degraded = partial.degraded;
     this.children.set(child, contribution);
-    this.version++;
+    if (changed) this.version++;
   }
 
   /** Whether reports or partials arrived since the last successful flush. */
@@ -271,6 +285,18 @@ export class Binding {
       coverage.unreachable += child.coverage.unreachable;
     }
     return coverage;
+  }
+
+  /**
+   * The first time after `now` at which this binding's own coverage changes without any new input:
+   * when its freshest-but-one reporting destination turns stale. `Infinity` when none will.
+   */
+  coverageChangesAt(now: number): number {
+    const staleBefore = now - this.config.staleAfter;
+    let next = Number.POSITIVE_INFINITY;
+    // Stale once observedAt < now - staleAfter, i.e. from observedAt + staleAfter + 1 on.
+    for (const observedAt of this.observed.values()) if (observedAt >= staleBefore && observedAt + this.config.staleAfter + 1 < next) next = observedAt + this.config.staleAfter + 1;
+    return next;
   }
 
   private degradation(): Degradation | null {
@@ -418,7 +444,7 @@ export class Binding {
   private group(key: string): Group {
     let group = this.groups.get(key);
     if (group === undefined) {
-      group = { key, tree: new MergeTree(), open: undefined };
+      group = { key, tree: new MergeTree(mergeFanOut), open: undefined };
       this.groups.set(key, group);
     }
     return group;
