@@ -137,9 +137,31 @@ export class Hierarchy {
     return total;
   }
 
-  /** Flushes every level bottom-up, so the center reflects everything ingested so far. */
+  /**
+   * Flushes every level bottom-up, so the center reflects everything ingested so far. The levels
+   * of one depth fold at the same time, so a runner with several threads gets parallel work; they
+   * then forward one after the other in topology order, so parents receive in the same order on
+   * every run.
+   */
   async settle(): Promise<void> {
-    for (const level of this.topology.bottomUp()) await this.node(level.id).flush();
+    for (const depth of this.depths()) {
+      await Promise.all(depth.map((node) => node.fold()));
+      for (const node of depth) await node.flush();
+    }
+  }
+
+  /** The nodes by depth, deepest first, each depth in `bottomUp` order. */
+  private depths(): LevelNode[][] {
+    const out: LevelNode[][] = [];
+    let depth: number | undefined;
+    for (const level of this.topology.bottomUp()) {
+      let here = 0;
+      for (let up = level.parent; up !== undefined; up = this.topology.levels.get(up)?.parent) here++;
+      if (here !== depth) out.push([]);
+      depth = here;
+      out[out.length - 1]!.push(this.node(level.id));
+    }
+    return out;
   }
 
   /** The center's finished summaries. */

@@ -284,6 +284,14 @@ export class LevelNode {
   }
 
   /**
+   * Folds and merges what changed, without forwarding: the first half of {@link flush}, which a
+   * caller may run for several nodes at once before flushing each. Never throws for plugin failures.
+   */
+  async fold(): Promise<void> {
+    for (const binding of this.bindings.values()) await binding.flush();
+  }
+
+  /**
    * One turn of the node's own work: fold what changed and send the partial up, let the rollouts
    * decide and deliver their directives, then send up what the decisions changed. A served node
    * runs it on its scheduler; a failing turn is logged and the next one runs on time.
