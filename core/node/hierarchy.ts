@@ -146,7 +146,7 @@ export class Hierarchy {
   async settle(): Promise<void> {
     for (const depth of this.depths()) {
       await Promise.all(depth.map((node) => node.fold()));
-      for (const node of depth) await node.flush();
+      for (const node of depth) await node.publish();
     }
   }
 
