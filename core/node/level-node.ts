@@ -277,7 +277,9 @@ export class LevelNode {
    * plugin failures.
    */
   async fold(): Promise<void> {
-    for (const binding of this.bindings.values()) await binding.flush();
+    // Each binding's calls stay in order; the bindings' plugins are separate runtimes, so a runner
+    // overlaps one binding's call with the next one's instead of idling between them.
+    await Promise.all([...this.bindings.values()].map((binding) => binding.flush()));
   }
 
   /**
