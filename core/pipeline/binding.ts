@@ -77,6 +77,28 @@ export interface BindingDeps {
  */
 const mergeFanOut = 16;
 
+/**
+ * Most reports in one fold call: a site that folds everything at once (its first sync, a restart)
+ * makes several calls well inside a call's time and memory limits instead of one that is not.
+ */
+const reportsPerCall = 2_000;
+
+/** Consecutive runs of `items` holding at most {@link reportsPerCall} reports each (one item at least). */
+function byReports<T>(items: readonly T[], reports: (item: T) => number): T[][] {
+  const parts: T[][] = [];
+  let size = 0;
+  for (const item of items) {
+    const n = reports(item);
+    if (parts.length === 0 || (size + n > reportsPerCall && size > 0)) {
+      parts.push([]);
+      size = 0;
+    }
+    parts[parts.length - 1]!.push(item);
+    size += n;
+  }
+  return parts;
+}
+
 interface Bucket {
   readonly group: Group;
   readonly slot: number;
@@ -398,17 +420,22 @@ export class Binding {
     const refold = buckets.filter((bucket) => bucket.refold && bucket.reports.size > 0);
     const update = buckets.filter((bucket) => !bucket.refold);
     // One call after the other: a runner may recreate a runtime between calls, and the order of
-    // calls then stays the same from run to run.
-    const folded = refold.length === 0 ? [] : await this.count('add', refold.length, () => this.deps.handle.reduce(refold.map((bucket) => [...bucket.reports.values()]), call));
-    const updated =
-      update.length === 0
-        ? []
-        : await this.count('add', update.length, () =>
-            this.deps.handle.update(
-              update.map((bucket) => ({ acc: bucket.group.tree.get(bucket.slot)!, remove: bucket.retract, add: bucket.append })),
-              call,
-            ),
-          );
+    // calls then stays the same from run to run. Nothing is applied before every call succeeded.
+    const folded: Json[] = [];
+    for (const part of byReports(refold, (bucket) => bucket.reports.size)) {
+      folded.push(...(await this.count('add', part.length, () => this.deps.handle.reduce(part.map((bucket) => [...bucket.reports.values()]), call))));
+    }
+    const updated: Json[] = [];
+    for (const part of byReports(update, (bucket) => bucket.retract.length + bucket.append.length)) {
+      updated.push(
+        ...(await this.count('add', part.length, () =>
+          this.deps.handle.update(
+            part.map((bucket) => ({ acc: bucket.group.tree.get(bucket.slot)!, remove: bucket.retract, add: bucket.append })),
+            call,
+          ),
+        )),
+      );
+    }
     refold.forEach((bucket, i) => bucket.group.tree.set(bucket.slot, folded[i]));
     update.forEach((bucket, i) => bucket.group.tree.set(bucket.slot, updated[i]));
     for (const bucket of buckets) {
