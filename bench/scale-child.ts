@@ -35,6 +35,7 @@ export interface ScaleResult {
   readonly rawBytes: number;
   readonly ingestMs: number;
   readonly settleMs: number;
+  /** Peak RSS of the child once the 1M reports are settled and summarized, before the steady-state ticks. */
   readonly maxRssBytes: number;
   readonly centerInboundBytes: number;
   /** CPU time (all threads) of each steady-state tick. */
@@ -166,7 +167,7 @@ async function run(job: ScaleJob): Promise<ScaleResult> {
       result.changeRefolded.push(runner.reports - refolded);
       result.changeCalls.push(runner.calls - calls);
     }
-    return { ...result, settleMs, maxRssBytes: Math.max(maxRssBytes, process.resourceUsage().maxRSS * 1024), centerInboundBytes, summaries };
+    return { ...result, settleMs, maxRssBytes, centerInboundBytes, summaries };
   } finally {
     await hierarchy.dispose();
   }
