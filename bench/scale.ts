@@ -24,6 +24,7 @@ import { runnerLoadMs } from './quickjs.js';
 import type { Outcome, Target } from './rows.js';
 import type { ScaleJob, ScaleReply, ScaleResult } from './scale-child.js';
 import { scaleNow, scaleTopology, sliceCount, sliceReports, type ScaleShape } from './scale-workload.js';
+import { childReply } from './child.js';
 import { progress } from './timing.js';
 import { importReducers, reducerContext, SummaryMismatchError } from './workload.js';
 
@@ -46,9 +47,8 @@ export const scaleFullPlan: ScalePlan = {
 };
 
 export const scaleQuickPlan: ScalePlan = {
-  shape: { destinations: 10_000, regions: 10, sitesPerRegion: 10, objects: 10, seed: 0x5ca1e },
-  ticks: 3,
-  changes: 100,
+  ...scaleFullPlan,
+  shape: { ...scaleFullPlan.shape, destinations: 10_000, regions: 10 },
   reduceReports: 20_000,
   childTimeoutMs: 900_000,
 };
@@ -90,21 +90,7 @@ function runChild(job: ScaleJob, timeoutMs: number): Promise<ScaleReply> {
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
     serialization: 'advanced',
   });
-  return new Promise((resolve) => {
-    let settled = false;
-    const settle = (reply: ScaleReply) => {
-      if (settled) return;
-      settled = true;
-      clearTimeout(timer);
-      if (child.exitCode === null) child.kill();
-      resolve(reply);
-    };
-    const timer = setTimeout(() => settle({ type: 'failed', reason: `${job.variant} did not finish within ${Math.round(timeoutMs / 1000)} s` }), timeoutMs);
-    child.on('message', (reply: ScaleReply) => settle(reply));
-    child.on('error', (error) => settle({ type: 'failed', reason: `${job.variant} could not start: ${error.message}` }));
-    child.on('exit', (code, signal) => settle({ type: 'failed', reason: `${job.variant} exited (${signal ?? code}) without a result` }));
-    child.send(job);
-  });
+  return childReply<ScaleReply>(child, job, job.variant, timeoutMs);
 }
 
 function percentile(values: readonly number[], p: number): number {

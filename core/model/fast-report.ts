@@ -13,45 +13,10 @@ import { Limits, type StatusReport } from './schemas.js';
  * Proxy before it is touched and every property is read through its descriptor.
  */
 export function fastReport(item: unknown): StatusReport | undefined {
-  const fields = dataEntries(item);
+  const fields = knownFields(item, reportFields);
   if (fields === undefined) return undefined;
-  let destination: unknown;
-  let ref: unknown;
-  let seq: unknown;
-  let observedAt: unknown;
-  let metadata: unknown;
-  let spec: unknown;
-  let status: unknown = null;
-  for (let i = 0; i < fields.length; i += 2) {
-    const value = fields[i + 1];
-    // The schema keeps a field present as `undefined` as such; the full path handles that rarity.
-    if (value === undefined) return undefined;
-    switch (fields[i]) {
-      case 'destination':
-        destination = value;
-        break;
-      case 'ref':
-        ref = value;
-        break;
-      case 'seq':
-        seq = value;
-        break;
-      case 'observedAt':
-        observedAt = value;
-        break;
-      case 'metadata':
-        metadata = value;
-        break;
-      case 'spec':
-        spec = value;
-        break;
-      case 'status':
-        status = value;
-        break;
-      default:
-        return undefined;
-    }
-  }
+  const { destination, ref, seq, observedAt, metadata, spec } = fields;
+  const status = fields.status ?? null;
   if (typeof destination !== 'string' || destination.length > Limits.nameLength || !idPattern.test(destination)) return undefined;
   if (typeof seq !== 'number' || !Number.isSafeInteger(seq) || seq < 0) return undefined;
   if (typeof observedAt !== 'string' || !datetime(observedAt)) return undefined;
@@ -102,37 +67,30 @@ function dataEntries(value: unknown): unknown[] | undefined {
   return out;
 }
 
-function fastRef(value: unknown): StatusReport['ref'] | undefined {
-  const fields = dataEntries(value);
-  if (fields === undefined) return undefined;
-  let group: unknown;
-  let version: unknown;
-  let kind: unknown;
-  let namespace: unknown;
-  let name: unknown;
-  for (let i = 0; i < fields.length; i += 2) {
-    const field = fields[i + 1];
-    switch (fields[i]) {
-      case 'group':
-        group = field;
-        break;
-      case 'version':
-        version = field;
-        break;
-      case 'kind':
-        kind = field;
-        break;
-      case 'namespace':
-        namespace = field;
-        if (namespace === undefined) return undefined;
-        break;
-      case 'name':
-        name = field;
-        break;
-      default:
-        return undefined;
-    }
+const reportFields = new Set(['destination', 'ref', 'seq', 'observedAt', 'metadata', 'spec', 'status']);
+const refFields = new Set(['group', 'version', 'kind', 'namespace', 'name']);
+const metadataFields = new Set(['generation', 'deletionTimestamp', 'labels', 'annotations']);
+
+/**
+ * A plain object's fields by name, when every key is one of `known` and no value is `undefined`
+ * (the schema keeps a field present as `undefined` as such: the full path handles that rarity).
+ */
+function knownFields(value: unknown, known: ReadonlySet<string>): Record<string, unknown> | undefined {
+  const entries = dataEntries(value);
+  if (entries === undefined) return undefined;
+  const out = Object.create(null) as Record<string, unknown>;
+  for (let i = 0; i < entries.length; i += 2) {
+    const key = entries[i] as string;
+    if (!known.has(key) || entries[i + 1] === undefined) return undefined;
+    out[key] = entries[i + 1];
   }
+  return out;
+}
+
+function fastRef(value: unknown): StatusReport['ref'] | undefined {
+  const fields = knownFields(value, refFields);
+  if (fields === undefined) return undefined;
+  const { group, version, kind, namespace, name } = fields;
   if (typeof group !== 'string' || group.length > Limits.nameLength) return undefined;
   if (!shortString(version, 63) || !shortString(kind, 63) || !shortString(name, Limits.nameLength)) return undefined;
   if (namespace === undefined) return { group, version, kind, name } as StatusReport['ref'];
@@ -156,33 +114,10 @@ function spend(budget: Budget, units: number): boolean {
 }
 
 function fastMetadata(value: unknown, budget: Budget): NonNullable<StatusReport['metadata']> | undefined {
-  const fields = dataEntries(value);
+  const fields = knownFields(value, metadataFields);
   if (fields === undefined || !spend(budget, 2)) return undefined;
-  let generation: unknown;
-  let deletionTimestamp: unknown;
-  let labels: unknown;
-  let annotations: unknown;
-  for (let i = 0; i < fields.length; i += 2) {
-    const field = fields[i + 1];
-    if (field === undefined) return undefined;
-    switch (fields[i]) {
-      case 'generation':
-        generation = field;
-        break;
-      case 'deletionTimestamp':
-        deletionTimestamp = field;
-        break;
-      case 'labels':
-        labels = field;
-        break;
-      case 'annotations':
-        annotations = field;
-        break;
-      default:
-        return undefined;
-    }
-    if (!spend(budget, (fields[i] as string).length + 4)) return undefined;
-  }
+  for (const key in fields) if (!spend(budget, key.length + 4)) return undefined;
+  const { generation, deletionTimestamp, labels, annotations } = fields;
   const out: Record<string, unknown> = {};
   if (generation !== undefined) {
     if (typeof generation !== 'number' || !Number.isSafeInteger(generation) || generation < 0 || !spend(budget, 24)) return undefined;
