@@ -9,6 +9,7 @@ import { fork } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import type { Outcome, Skipped } from './rows.js';
+import { childReply } from './child.js';
 import { progress } from './timing.js';
 import type { ReducerName, Summaries } from './workload.js';
 
@@ -105,24 +106,7 @@ export async function runPeer(job: Omit<PeerJob, 'packageDir'>, timeoutMs: numbe
     errors = (errors + data.toString()).slice(-2000);
     process.stderr.write(data);
   });
-  return new Promise<PeerReply>((resolve) => {
-    let settled = false;
-    const settle = (reply: PeerReply) => {
-      if (settled) return;
-      settled = true;
-      clearTimeout(timer);
-      if (child.exitCode === null) child.kill();
-      resolve(reply);
-    };
-    const timer = setTimeout(() => settle({ type: 'failed', reason: `${job.peer} did not finish within ${Math.round(timeoutMs / 1000)} s` }), timeoutMs);
-    child.on('message', (reply: PeerReply) => settle(reply));
-    child.on('error', (error) => settle({ type: 'failed', reason: `${job.peer} could not start: ${error.message}` }));
-    child.on('exit', (code, signal) => {
-      const last = errors.trim().split('\n').slice(-3).join(' | ');
-      settle({ type: 'failed', reason: `${job.peer} exited (${signal ?? `code ${code}`}) before reporting${last ? `: ${last}` : ''}` });
-    });
-    child.send({ ...job, packageDir: located.dir } satisfies PeerJob);
-  });
+  return childReply<PeerReply>(child, { ...job, packageDir: located.dir } satisfies PeerJob, job.peer, timeoutMs, () => errors.trim().split('\n').slice(-3).join(' | '));
 }
 
 /** The measurements of a successful reply, or the peer's rows skipped with the reason of a failed one. */

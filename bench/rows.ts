@@ -84,9 +84,9 @@ export interface Target {
   readonly subject: readonly string[];
   /** The measurement compared with, for ratio targets; absent for absolute targets. */
   readonly against?: string;
-  /** The ratio to reach (ratio targets) or the most allowed (absolute targets, in `unit`). */
+  /** The ratio to reach (ratio targets), the most allowed (`value-at-most`) or the least (`value-at-least`), in `unit`. */
   readonly bound: number;
-  readonly kind: 'ratio-at-least' | 'value-at-most';
+  readonly kind: 'ratio-at-least' | 'value-at-most' | 'value-at-least';
   readonly unit: string;
 }
 
@@ -112,6 +112,10 @@ export function judge(outcomes: readonly Outcome[], targets: readonly Target[]):
       const met = achieved >= target.bound;
       rows.push({ suite: 'target', name: target.name, value: achieved, unit: target.unit, baseline: against!.name, ratio: achieved / target.bound });
       parts.push(`${target.name}: ${subject.name} ${formatRatio(achieved)} — ${met ? 'MET' : 'NOT MET'}`);
+    } else if (target.kind === 'value-at-least') {
+      const met = subject.value >= target.bound;
+      rows.push({ suite: 'target', name: target.name, value: subject.value, unit: target.unit, baseline: subject.name, ratio: subject.value / target.bound });
+      parts.push(`${target.name}: ${subject.name} ${formatValue(subject.value, target.unit)} ${target.unit} — ${met ? 'MET' : 'NOT MET'}`);
     } else {
       const met = subject.value <= target.bound;
       rows.push({ suite: 'target', name: target.name, value: subject.value, unit: target.unit, baseline: subject.name, ratio: target.bound / subject.value });

@@ -14,6 +14,7 @@ import { peerOutcomes, runPeer, type PeerName } from './peers.js';
 import { QuickJsPool, twoThreadControl } from './pool.js';
 import { bootBare, encodeBinaryChunks, guestDecodeOnly, guestParseOnly, measureRuntimes, plainInvoker, runnerBatched, runnerLoadMs, runnerPerReport } from './quickjs.js';
 import { judge, renderTable, sandboxCompare, throughputBaselines, toRows, type Measurement, type Outcome, type Target } from './rows.js';
+import { measureScale, scaleFullPlan, scaleQuickPlan, scaleSuiteOrder, scaleTargets } from './scale.js';
 import { fastestOf, perSecond, progress } from './timing.js';
 import {
   assertSameSummaries,
@@ -27,8 +28,10 @@ import {
   type ReducerName,
 } from './workload.js';
 
-const usage = `usage: npm run bench [-- --quick] [-- --json]
-  --quick  10,000 reports instead of 100,000 (a smoke run, well under a minute)
+const usage = `usage: npm run bench [-- --suite sandbox|scale] [-- --quick] [-- --json]
+  --suite  sandbox (the default: one reducer pass through every sandbox) or scale (issue 11: a
+           whole hierarchy at 100,000 destinations, each variant in a child process)
+  --quick  a tenth of the work (sandbox: 10,000 reports; scale: 10,000 destinations)
   --json   print exactly a JSON array of {suite,name,value,unit,baseline,ratio} on stdout`;
 
 /** How big a run is; everything else is the same in both modes. */
@@ -333,13 +336,19 @@ async function measure(plan: Plan): Promise<Outcome[]> {
 }
 
 async function main(): Promise<number> {
-  let options: { json: boolean; quick: boolean; help: boolean };
+  let options: { json: boolean; quick: boolean; help: boolean; suite: string };
   try {
     const { values } = parseArgs({
-      options: { json: { type: 'boolean', default: false }, quick: { type: 'boolean', default: false }, help: { type: 'boolean', short: 'h', default: false } },
+      options: {
+        json: { type: 'boolean', default: false },
+        quick: { type: 'boolean', default: false },
+        help: { type: 'boolean', short: 'h', default: false },
+        suite: { type: 'string', default: 'sandbox' },
+      },
       strict: true,
     });
-    options = { json: values.json === true, quick: values.quick === true, help: values.help === true };
+    options = { json: values.json === true, quick: values.quick === true, help: values.help === true, suite: values.suite ?? 'sandbox' };
+    if (options.suite !== 'sandbox' && options.suite !== 'scale') throw new TypeError(`unknown --suite "${options.suite}"`);
   } catch (error) {
     process.stderr.write(`${(error as Error).message}\n${usage}\n`);
     return 2;
@@ -348,14 +357,15 @@ async function main(): Promise<number> {
     process.stdout.write(`${usage}\n`);
     return 0;
   }
-  const plan = options.quick ? quickPlan : fullPlan;
+  const scale = options.suite === 'scale';
   const started = performance.now();
-  const outcomes = await measure(plan);
+  const outcomes = scale ? await measureScale(options.quick ? scaleQuickPlan : scaleFullPlan) : await measure(options.quick ? quickPlan : fullPlan);
+  const order = scale ? scaleSuiteOrder : suiteOrder;
   const ordered = outcomes
     .map((outcome, index) => ({ outcome, index }))
-    .sort((a, b) => suiteOrder.indexOf(a.outcome.suite) - suiteOrder.indexOf(b.outcome.suite) || a.index - b.index)
+    .sort((a, b) => order.indexOf(a.outcome.suite) - order.indexOf(b.outcome.suite) || a.index - b.index)
     .map(({ outcome }) => outcome);
-  const { rows: targetRows, verdict } = judge(ordered, targets);
+  const { rows: targetRows, verdict } = judge(ordered, scale ? scaleTargets : targets);
   const rows = [...toRows(ordered), ...targetRows];
   progress(`done in ${((performance.now() - started) / 1000).toFixed(1)} s`);
   if (options.json) {

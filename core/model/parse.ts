@@ -3,6 +3,7 @@ import type { z } from 'zod';
 import { ErrorCodes, formatPath, ValidationError, type ErrorCode, type Issue } from '../errors.js';
 import type { Json } from '../contract.js';
 import { copyJson, maxJsonDepth, plainEntries, setData, type JsonCopy } from './json.js';
+import { fastReport } from './fast-report.js';
 import { Limits, StatusReportSchema, type ObjectRef, type StatusReport } from './schemas.js';
 
 /** Why one item of a batch was not accepted. */
@@ -123,6 +124,16 @@ function copyReportInput(item: unknown): { value: unknown } | { issues: Issue[] 
  * rejection naming the field. The accepted report is a deep copy in plain JSON data.
  */
 export function parseReport(item: unknown): ReportOutcome {
+  const fast = fastReport(item);
+  if (fast !== undefined) return { ok: true, report: fast as ValidatedReport };
+  return schemaParseReport(item);
+}
+
+/**
+ * {@link parseReport} through the schema alone, without the fast path: the source of truth the
+ * fast path must agree with, and what explains every rejection.
+ */
+export function schemaParseReport(item: unknown): ReportOutcome {
   const copied = copyReportInput(item);
   if ('issues' in copied) return { ok: false, code: ErrorCodes.InvalidReport, issues: copied.issues, destination: undefined };
   const result = StatusReportSchema.safeParse(copied.value);

@@ -1,3 +1,4 @@
+import { isDeepStrictEqual } from 'node:util';
 import type { Json, LevelInfo, StatusReport } from '../contract.js';
 import { asEdgesumError, ErrorCodes, type EdgesumError, type ErrorCode } from '../errors.js';
 import { reportKey, setData } from '../model/index.js';
@@ -70,6 +71,34 @@ export interface BindingDeps {
   readonly retry?: RetryPolicy;
 }
 
+/**
+ * Children per merge-tree node. Each depth is one plugin call per flush, so a change at a site of 16
+ * partitions, or at a center of 100 regions, costs one or two calls instead of four or seven.
+ */
+const mergeFanOut = 16;
+
+/**
+ * Most reports in one fold call: a site that folds everything at once (its first sync, a restart)
+ * makes several calls well inside a call's time and memory limits instead of one that is not.
+ */
+const reportsPerCall = 2_000;
+
+/** Consecutive runs of `items` holding at most {@link reportsPerCall} reports each (one item at least). */
+function byReports<T>(items: readonly T[], reports: (item: T) => number): T[][] {
+  const parts: T[][] = [];
+  let size = 0;
+  for (const item of items) {
+    const n = reports(item);
+    if (parts.length === 0 || (size + n > reportsPerCall && size > 0)) {
+      parts.push([]);
+      size = 0;
+    }
+    parts[parts.length - 1]!.push(item);
+    size += n;
+  }
+  return parts;
+}
+
 interface Bucket {
   readonly group: Group;
   readonly slot: number;
@@ -137,9 +166,11 @@ export class Binding {
     return this.deps.matches(report);
   }
 
-  /** Takes the newest report of one (destination, object); `previous` is the one it replaces, if any. */
-  apply(report: StatusReport, previous: StatusReport | undefined): void {
-    const key = reportKey(report);
+  /**
+   * Takes the newest report of one (destination, object); `previous` is the one it replaces, if
+   * any. `key` is the report's `reportKey`, when the caller already has it.
+   */
+  apply(report: StatusReport, previous: StatusReport | undefined, key: string = reportKey(report)): void {
     const group = this.group(this.deps.groupOf(report));
     const placed = this.placement.get(key);
     if (placed !== undefined && placed.group === group) {
@@ -163,10 +194,12 @@ export class Binding {
   /** Replaces one child level's contribution with its newest partial. */
   receive(child: string, partial: BindingPartial): void {
     const contribution = this.children.get(child) ?? { slots: new Map<string, number>(), coverage: partial.coverage, degraded: null };
+    let changed = false;
     for (const [key, slot] of contribution.slots) {
-      if (!(key in partial.groups)) {
+      if (!Object.hasOwn(partial.groups, key)) {
         this.group(key).tree.release(slot);
         contribution.slots.delete(key);
+        changed = true;
       }
     }
     for (const [key, acc] of Object.entries(partial.groups)) {
@@ -176,12 +209,17 @@ export class Binding {
         slot = tree.allocate();
         contribution.slots.set(key, slot);
       }
-      tree.set(slot, acc);
+      // A child re-sends every group when any part of its partial changed (its coverage, say):
+      // an identical accumulator leaves the tree, and every merge above it, as it is.
+      if (!isDeepStrictEqual(tree.get(slot), acc)) {
+        tree.set(slot, acc);
+        changed = true;
+      }
     }
     contribution.coverage = partial.coverage;
     contribution.degraded = partial.degraded;
     this.children.set(child, contribution);
-    this.version++;
+    if (changed) this.version++;
   }
 
   /** Whether reports or partials arrived since the last successful flush. */
@@ -269,6 +307,18 @@ export class Binding {
       coverage.unreachable += child.coverage.unreachable;
     }
     return coverage;
+  }
+
+  /**
+   * The first time after `now` at which this binding's own coverage changes without any new input:
+   * when its freshest-but-one reporting destination turns stale. `Infinity` when none will.
+   */
+  coverageChangesAt(now: number): number {
+    const staleBefore = now - this.config.staleAfter;
+    let next = Number.POSITIVE_INFINITY;
+    // Stale once observedAt < now - staleAfter, i.e. from observedAt + staleAfter + 1 on.
+    for (const observedAt of this.observed.values()) if (observedAt >= staleBefore && observedAt + this.config.staleAfter + 1 < next) next = observedAt + this.config.staleAfter + 1;
+    return next;
   }
 
   private degradation(): Degradation | null {
@@ -370,17 +420,22 @@ export class Binding {
     const refold = buckets.filter((bucket) => bucket.refold && bucket.reports.size > 0);
     const update = buckets.filter((bucket) => !bucket.refold);
     // One call after the other: a runner may recreate a runtime between calls, and the order of
-    // calls then stays the same from run to run.
-    const folded = refold.length === 0 ? [] : await this.count('add', refold.length, () => this.deps.handle.reduce(refold.map((bucket) => [...bucket.reports.values()]), call));
-    const updated =
-      update.length === 0
-        ? []
-        : await this.count('add', update.length, () =>
-            this.deps.handle.update(
-              update.map((bucket) => ({ acc: bucket.group.tree.get(bucket.slot)!, remove: bucket.retract, add: bucket.append })),
-              call,
-            ),
-          );
+    // calls then stays the same from run to run. Nothing is applied before every call succeeded.
+    const folded: Json[] = [];
+    for (const part of byReports(refold, (bucket) => bucket.reports.size)) {
+      folded.push(...(await this.count('add', part.length, () => this.deps.handle.reduce(part.map((bucket) => [...bucket.reports.values()]), call))));
+    }
+    const updated: Json[] = [];
+    for (const part of byReports(update, (bucket) => bucket.retract.length + bucket.append.length)) {
+      updated.push(
+        ...(await this.count('add', part.length, () =>
+          this.deps.handle.update(
+            part.map((bucket) => ({ acc: bucket.group.tree.get(bucket.slot)!, remove: bucket.retract, add: bucket.append })),
+            call,
+          ),
+        )),
+      );
+    }
     refold.forEach((bucket, i) => bucket.group.tree.set(bucket.slot, folded[i]));
     update.forEach((bucket, i) => bucket.group.tree.set(bucket.slot, updated[i]));
     for (const bucket of buckets) {
@@ -416,7 +471,7 @@ export class Binding {
   private group(key: string): Group {
     let group = this.groups.get(key);
     if (group === undefined) {
-      group = { key, tree: new MergeTree(), open: undefined };
+      group = { key, tree: new MergeTree(mergeFanOut), open: undefined };
       this.groups.set(key, group);
     }
     return group;

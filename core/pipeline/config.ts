@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import type { Json, StatusReport } from '../contract.js';
 import { ErrorCodes, ValidationError } from '../errors.js';
-import { DurationSchema, FieldPathSchema, IdSchema, JsonSchema, LabelsSchema, recordOf, readPath, refKey, type Destination, type Workload } from '../model/index.js';
+import { DurationSchema, FieldPathSchema, IdSchema, JsonSchema, LabelsSchema, recordOf, readPath, type Destination, type Workload } from '../model/index.js';
 import type { PluginInfo } from '../ports/plugin-runner.js';
 import { compileOptionsSchema, UnusableSchemaError, type OptionsSchema } from './options-schema.js';
 
@@ -62,21 +62,23 @@ export function compileSelector(
   workloads: ReadonlyMap<string, Workload>,
   destinations: ReadonlyMap<string, Destination>,
 ): (report: StatusReport) => boolean {
-  let workloadKey: string | undefined;
+  let workload: Workload['ref'] | undefined;
   if (selector.workload !== undefined) {
-    const workload = workloads.get(selector.workload);
+    workload = workloads.get(selector.workload)?.ref;
     if (workload === undefined) {
       throw new ValidationError(ErrorCodes.InvalidConfig, `binding "${binding}": selector.workload "${selector.workload}" is not a known workload`, {
         binding,
         issues: [{ path: 'selector.workload', message: 'unknown workload' }],
       });
     }
-    workloadKey = refKey(workload.ref);
   }
   const labels = Object.entries(selector.destinationLabels ?? {});
   return (report) => {
     const ref = report.ref;
-    if (workloadKey !== undefined && refKey(ref) !== workloadKey) return false;
+    // The fields of `refKey`, compared one by one: this runs for every report and binding.
+    if (workload !== undefined && (ref.name !== workload.name || ref.kind !== workload.kind || ref.group !== workload.group || (ref.namespace ?? null) !== (workload.namespace ?? null))) {
+      return false;
+    }
     if (selector.group !== undefined && ref.group !== selector.group) return false;
     if (selector.kind !== undefined && ref.kind !== selector.kind) return false;
     if (selector.namespace !== undefined && ref.namespace !== selector.namespace) return false;

@@ -55,6 +55,33 @@ describe('MergeTree', () => {
     );
   });
 
+  it('equals the in-order merge of its slots with any fan-out, and re-merges one group per depth', async () => {
+    await fc.assert(
+      fc.asyncProperty(fc.integer({ min: 2, max: 20 }), fc.array(fc.tuple(fc.nat(60), fc.option(fc.nat(1000))), { maxLength: 80 }), async (fanOut, ops) => {
+        const tree = new MergeTree(fanOut);
+        const model = new Map<number, number>();
+        for (const [slot, value] of ops) {
+          while (tree.slots <= slot) tree.allocate();
+          tree.set(slot, value === null ? undefined : [value]);
+          if (value === null) model.delete(slot);
+          else model.set(slot, value);
+          if (slot % 7 === 0) await recomputeTrees([tree], concat);
+        }
+        await recomputeTrees([tree], concat);
+        expect(tree.root() ?? []).toEqual([...model.entries()].sort(([a], [b]) => a - b).map(([, value]) => value));
+      }),
+      { seed: 11, numRuns: 200 },
+    );
+    const tree = new MergeTree(16);
+    for (let i = 0; i < 1000; i++) tree.set(tree.allocate(), [i]);
+    await recomputeTrees([tree], concat);
+    const { merge, calls } = countingConcat();
+    tree.set(517, ['changed']);
+    await recomputeTrees([tree], merge);
+    expect(calls).toEqual([1, 1, 1]);
+    expect((tree.root() as Json[])[517]).toBe('changed');
+  });
+
   it('re-merges only the ancestors of a changed slot', async () => {
     const tree = new MergeTree();
     for (let i = 0; i < 1024; i++) tree.set(tree.allocate(), [i]);

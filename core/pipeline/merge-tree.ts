@@ -4,16 +4,19 @@ import type { Json } from '../contract.js';
 export type BatchMerge = (groups: Json[][]) => Promise<Json[]>;
 
 /**
- * A balanced binary tree of accumulators over numbered slots. A slot is one partition of reports
- * or one child level's contribution; each inner node holds the merge of its two children, so a
- * changed slot re-merges only its O(log P) ancestors. An empty slot is the identity and costs no
- * merge call.
+ * A balanced tree of accumulators over numbered slots, each inner node merging up to `fanOut`
+ * children (2 by default). A slot is one partition of reports or one child level's contribution,
+ * so a changed slot re-merges only its O(log P) ancestors; a wider tree costs fewer merge calls per
+ * change (one per depth) for a little more merging in each. An empty slot is the identity and
+ * costs no merge call.
  */
 export class MergeTree {
-  /** `levels[0]` holds the slots; `levels[k][i]` merges `levels[k-1][2i]` and `levels[k-1][2i+1]`. */
+  /** `levels[0]` holds the slots; `levels[k][i]` merges `levels[k-1][F·i … F·i+F-1]`. */
   private levels: (Json | undefined)[][] = [[]];
   private readonly dirty = new Set<number>();
   private readonly free: number[] = [];
+
+  constructor(readonly fanOut: number = 2) {}
 
   /** Reserves a slot, reusing a released one first. */
   allocate(): number {
@@ -57,7 +60,7 @@ export class MergeTree {
 
   /** The merge jobs one tree contributes at one depth, and where their results go. */
   plan(): TreePlan {
-    return new TreePlan(this.levels, this.dirty);
+    return new TreePlan(this.levels, this.dirty, this.fanOut);
   }
 
   /** Installs a fully computed plan. */
@@ -77,16 +80,22 @@ export class TreePlan {
   private depth = 0;
   readonly height: number;
 
-  constructor(levels: readonly (Json | undefined)[][], dirty: ReadonlySet<number>) {
+  constructor(
+    levels: readonly (Json | undefined)[][],
+    dirty: ReadonlySet<number>,
+    private readonly fanOut: number = 2,
+  ) {
     const leaves = levels[0]!;
-    this.height = leaves.length <= 1 ? 0 : Math.ceil(Math.log2(leaves.length));
+    let height = 0;
+    for (let span = 1; span < leaves.length; span *= fanOut) height++;
+    this.height = height;
     this.staged = [leaves.slice()];
     // A level above the last computed root starts from that root: node 0 covers the old range,
     // and every other node covers only slots added since, which are empty or dirty.
     const oldHeight = levels.length - 1;
     const oldRoot = levels[oldHeight]?.[0];
     for (let k = 1; k <= this.height; k++) {
-      const size = Math.ceil(this.staged[k - 1]!.length / 2);
+      const size = Math.ceil(this.staged[k - 1]!.length / fanOut);
       const previous = k <= oldHeight ? levels[k]! : [oldRoot];
       this.staged.push(Array.from({ length: size }, (_, i) => previous[i]));
     }
@@ -106,17 +115,18 @@ export class TreePlan {
     this.depth++;
     const below = this.staged[this.depth - 1]!;
     const here = this.staged[this.depth]!;
-    const parents = [...new Set(this.changed.map((i) => i >> 1))];
+    const fanOut = this.fanOut;
+    const parents = [...new Set(this.changed.map((i) => Math.floor(i / fanOut)))];
     const pending: number[] = [];
     const groups: Json[][] = [];
     for (const parent of parents) {
-      const left = below[2 * parent];
-      const right = below[2 * parent + 1];
-      if (left !== undefined && right !== undefined) {
+      const children: Json[] = [];
+      for (let i = parent * fanOut; i < (parent + 1) * fanOut && i < below.length; i++) if (below[i] !== undefined) children.push(below[i]!);
+      if (children.length > 1) {
         pending.push(parent);
-        groups.push([left, right]);
+        groups.push(children);
       } else {
-        here[parent] = left ?? right;
+        here[parent] = children[0];
       }
     }
     this.changed = parents;

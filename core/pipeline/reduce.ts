@@ -43,7 +43,16 @@ export interface ReduceOnceOptions {
   readonly binding?: string;
   readonly level?: LevelInfo;
   readonly now: string;
+  /**
+   * Most reports in one plugin call (default {@link defaultReduceBatch}): a partition larger than
+   * this is folded in several calls, the first `reduce`, each next one an `update` that adds to
+   * the accumulator so far, so no single call has to hold the whole input within its limits.
+   */
+  readonly batch?: number;
 }
+
+/** Reports per plugin call of {@link reduceOnce}: well inside the default time and memory limits of one call. */
+export const defaultReduceBatch = 2_000;
 
 /**
  * Folds reports with one reducer outside any hierarchy and finishes the result: what
@@ -61,7 +70,12 @@ export async function reduceOnce(handle: ReducerHandle, reports: readonly Status
   const groups: StatusReport[][] = Array.from({ length: partitions }, () => []);
   reports.forEach((report, i) => groups[i % partitions]!.push(report));
   const where = { plugin: handle.info.name, level: call.level.id, binding: call.binding };
-  const accs = checkHookResults(await handle.reduce(groups, call), partitions, { ...where, hook: 'add' }) as Json[];
+  const batch = Math.max(1, options.batch ?? defaultReduceBatch);
+  let accs = checkHookResults(await handle.reduce(groups.map((group) => group.slice(0, batch)), call), partitions, { ...where, hook: 'add' }) as Json[];
+  for (let start = batch; groups.some((group) => group.length > start); start += batch) {
+    const items = groups.map((group, i) => ({ acc: accs[i]!, remove: [], add: group.slice(start, start + batch) }));
+    accs = checkHookResults(await handle.update(items, call), partitions, { ...where, hook: 'add' }) as Json[];
+  }
   const [merged] = checkHookResults(await handle.merge([accs], call), 1, { ...where, hook: 'merge' }) as Json[];
   const [summary] = checkHookResults(await handle.finish([merged!], call), 1, { ...where, hook: 'finish' }) as Json[];
   return summary!;

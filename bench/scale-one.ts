@@ -1,0 +1,28 @@
+/**
+ * `npx tsx bench/scale-one.ts <variant> <runner> <health|all> [destinations]`: one hierarchy
+ * variant of the scale suite alone (no ticks, no changes), for comparing one lever's time and peak
+ * RSS at full size without the whole suite.
+ */
+import { fork } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import type { RunnerName } from '../app/container.js';
+import type { ScaleJob, ScaleReply } from './scale-child.js';
+import type { BindingSet } from './scale-workload.js';
+
+const [variant = 'all-quickjs', runner = 'quickjs', bindings = 'all', destinations = '100000'] = process.argv.slice(2);
+const count = Number(destinations);
+const job: ScaleJob = {
+  variant,
+  runner: runner as RunnerName,
+  bindings: bindings as BindingSet,
+  shape: { destinations: count, regions: Math.max(1, Math.round(count / 1000)), sitesPerRegion: 10, objects: 10, seed: 0x5ca1e },
+  ticks: 0,
+  changes: 0,
+};
+const child = fork(fileURLToPath(new URL('./scale-child.ts', import.meta.url)), [], { execArgv: [...process.execArgv, '--max-old-space-size=6144'], serialization: 'advanced' });
+child.on('message', (reply: ScaleReply) => {
+  if (reply.type === 'failed') process.stdout.write(`${variant}: failed: ${reply.reason}\n`);
+  else process.stdout.write(`${variant}: ingest ${(reply.ingestMs / 1000).toFixed(1)} s, settle ${(reply.settleMs / 1000).toFixed(1)} s, peak RSS ${(reply.maxRssBytes / 2 ** 20).toFixed(0)} MiB\n`);
+  child.kill();
+});
+child.send(job);

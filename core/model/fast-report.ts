@@ -1,0 +1,212 @@
+import { types } from 'node:util';
+import { z } from 'zod';
+import type { Json } from '../contract.js';
+import { maxJsonDepth } from './json.js';
+import { Limits, type StatusReport } from './schemas.js';
+
+/**
+ * The hot path of report validation: one walk over the common shape of a report that either yields
+ * exactly the report `StatusReportSchema` would (same fields, same order, same prototypes) or gives
+ * up. It never rejects: anything unusual (an unknown field, a `__proto__` key, a body that may be
+ * near the size limit, a value it does not recognize) returns `undefined`, and the schema decides
+ * and explains. Like the full path it runs no code the item carries: every object is checked for a
+ * Proxy before it is touched and every property is read through its descriptor.
+ */
+export function fastReport(item: unknown): StatusReport | undefined {
+  const fields = knownFields(item, reportFields);
+  if (fields === undefined) return undefined;
+  const { destination, ref, seq, observedAt, metadata, spec } = fields;
+  const status = fields.status ?? null;
+  if (typeof destination !== 'string' || destination.length > Limits.nameLength || !idPattern.test(destination)) return undefined;
+  if (typeof seq !== 'number' || !Number.isSafeInteger(seq) || seq < 0) return undefined;
+  if (typeof observedAt !== 'string' || !datetime(observedAt)) return undefined;
+  const copiedRef = fastRef(ref);
+  if (copiedRef === undefined) return undefined;
+  const budget = { left: Limits.reportBytes };
+  const report: Record<string, unknown> = { destination, ref: copiedRef, seq, observedAt };
+  if (metadata !== undefined) {
+    const copied = fastMetadata(metadata, budget);
+    if (copied === undefined) return undefined;
+    report.metadata = copied;
+  }
+  if (spec !== undefined) {
+    const copied = fastObject(spec, 1, budget);
+    if (copied === undefined) return undefined;
+    report.spec = copied;
+  }
+  const copiedStatus = fastJson(status, 0, budget);
+  if (copiedStatus === undefined) return undefined;
+  report.status = copiedStatus;
+  return report as StatusReport;
+}
+
+const idPattern = /^[A-Za-z0-9]([A-Za-z0-9._-]*[A-Za-z0-9])?$/;
+/** The schema's own pattern, so the two never disagree about a timestamp. */
+const datetimePattern = (z.iso.datetime({ offset: true }) as unknown as { _zod: { pattern: RegExp } })._zod.pattern;
+
+function datetime(value: string): boolean {
+  return datetimePattern.test(value);
+}
+
+/**
+ * The own enumerable string-keyed data properties of a plain object, as `[key, value, key, value…]`,
+ * or `undefined` for anything else (a Proxy, a class instance, an accessor, a `__proto__` key).
+ */
+function dataEntries(value: unknown): unknown[] | undefined {
+  if (typeof value !== 'object' || value === null || types.isProxy(value) || Array.isArray(value)) return undefined;
+  const prototype: unknown = Object.getPrototypeOf(value);
+  if (prototype !== Object.prototype && prototype !== null) return undefined;
+  const keys = Object.keys(value);
+  const out: unknown[] = [];
+  for (const key of keys) {
+    if (key === '__proto__') return undefined;
+    const descriptor = Object.getOwnPropertyDescriptor(value, key);
+    if (descriptor === undefined || !('value' in descriptor)) return undefined;
+    out.push(key, descriptor.value);
+  }
+  return out;
+}
+
+const reportFields = new Set(['destination', 'ref', 'seq', 'observedAt', 'metadata', 'spec', 'status']);
+const refFields = new Set(['group', 'version', 'kind', 'namespace', 'name']);
+const metadataFields = new Set(['generation', 'deletionTimestamp', 'labels', 'annotations']);
+
+/**
+ * A plain object's fields by name, when every key is one of `known` and no value is `undefined`
+ * (the schema keeps a field present as `undefined` as such: the full path handles that rarity).
+ */
+function knownFields(value: unknown, known: ReadonlySet<string>): Record<string, unknown> | undefined {
+  const entries = dataEntries(value);
+  if (entries === undefined) return undefined;
+  const out = Object.create(null) as Record<string, unknown>;
+  for (let i = 0; i < entries.length; i += 2) {
+    const key = entries[i] as string;
+    if (!known.has(key) || entries[i + 1] === undefined) return undefined;
+    out[key] = entries[i + 1];
+  }
+  return out;
+}
+
+function fastRef(value: unknown): StatusReport['ref'] | undefined {
+  const fields = knownFields(value, refFields);
+  if (fields === undefined) return undefined;
+  const { group, version, kind, namespace, name } = fields;
+  if (typeof group !== 'string' || group.length > Limits.nameLength) return undefined;
+  if (!shortString(version, 63) || !shortString(kind, 63) || !shortString(name, Limits.nameLength)) return undefined;
+  if (namespace === undefined) return { group, version, kind, name } as StatusReport['ref'];
+  if (!shortString(namespace, Limits.nameLength)) return undefined;
+  return { group, version, kind, namespace, name } as StatusReport['ref'];
+}
+
+function shortString(value: unknown, max: number): value is string {
+  return typeof value === 'string' && value.length >= 1 && value.length <= max;
+}
+
+interface Budget {
+  /** Serialized UTF-16 code units still allowed, counted as an upper bound. */
+  left: number;
+}
+
+/** Upper bound of a string's serialized length: every code unit escaped as `\uXXXX`, plus the quotes. */
+function spend(budget: Budget, units: number): boolean {
+  budget.left -= units;
+  return budget.left >= 0;
+}
+
+function fastMetadata(value: unknown, budget: Budget): NonNullable<StatusReport['metadata']> | undefined {
+  const fields = knownFields(value, metadataFields);
+  if (fields === undefined || !spend(budget, 2)) return undefined;
+  for (const key in fields) if (!spend(budget, key.length + 4)) return undefined;
+  const { generation, deletionTimestamp, labels, annotations } = fields;
+  const out: Record<string, unknown> = {};
+  if (generation !== undefined) {
+    if (typeof generation !== 'number' || !Number.isSafeInteger(generation) || generation < 0 || !spend(budget, 24)) return undefined;
+    out.generation = generation;
+  }
+  if (deletionTimestamp !== undefined) {
+    if (deletionTimestamp !== null && (typeof deletionTimestamp !== 'string' || !datetime(deletionTimestamp))) return undefined;
+    if (!spend(budget, deletionTimestamp === null ? 4 : 6 * deletionTimestamp.length + 2)) return undefined;
+    out.deletionTimestamp = deletionTimestamp;
+  }
+  if (labels !== undefined) {
+    const copied = stringRecord(labels, Limits.labelLength, Limits.labelCount, budget);
+    if (copied === undefined) return undefined;
+    out.labels = copied;
+  }
+  if (annotations !== undefined) {
+    const copied = stringRecord(annotations, Number.POSITIVE_INFINITY, Number.POSITIVE_INFINITY, budget);
+    if (copied === undefined) return undefined;
+    out.annotations = copied;
+  }
+  return out as NonNullable<StatusReport['metadata']>;
+}
+
+/** Labels or annotations: string to string, as a prototype-less object like the schema makes. */
+function stringRecord(value: unknown, maxLength: number, maxEntries: number, budget: Budget): Record<string, string> | undefined {
+  const fields = dataEntries(value);
+  if (fields === undefined || fields.length / 2 > maxEntries || !spend(budget, 2)) return undefined;
+  const out = Object.create(null) as Record<string, string>;
+  for (let i = 0; i < fields.length; i += 2) {
+    const key = fields[i] as string;
+    const item = fields[i + 1];
+    if (key.length < 1 || key.length > maxLength || typeof item !== 'string' || item.length > maxLength) return undefined;
+    if (!spend(budget, 6 * (key.length + item.length) + 6)) return undefined;
+    out[key] = item;
+  }
+  return out;
+}
+
+/** A JSON object as `copyJson` copies it (an ordinary object), or `undefined`. */
+function fastObject(value: unknown, depth: number, budget: Budget): Record<string, Json> | undefined {
+  if (depth > maxJsonDepth) return undefined;
+  const fields = dataEntries(value);
+  if (fields === undefined || !spend(budget, 2)) return undefined;
+  const out: Record<string, Json> = {};
+  for (let i = 0; i < fields.length; i += 2) {
+    const key = fields[i] as string;
+    if (!spend(budget, 6 * key.length + 4)) return undefined;
+    const copied = fastJson(fields[i + 1], depth + 1, budget);
+    if (copied === undefined) return undefined;
+    out[key] = copied;
+  }
+  return out;
+}
+
+/**
+ * A JSON value as `copyJson` copies it (`-0` becomes `0`), or `undefined` for anything it does not
+ * take on the fast path. The budget bounds the work as it bounds the size, so a cycle or a huge
+ * value gives up quickly.
+ */
+function fastJson(value: unknown, depth: number, budget: Budget): Json | undefined {
+  switch (typeof value) {
+    case 'string':
+      return spend(budget, 6 * value.length + 2) ? value : undefined;
+    case 'number':
+      return Number.isFinite(value) && spend(budget, 24) ? (value === 0 ? 0 : value) : undefined;
+    case 'boolean':
+      return spend(budget, 5) ? value : undefined;
+    case 'object':
+      if (value === null) return spend(budget, 4) ? null : undefined;
+      // A Proxy first: Array.isArray throws on a revoked one.
+      if (types.isProxy(value)) return undefined;
+      if (!Array.isArray(value)) return fastObject(value, depth, budget);
+      return fastArray(value, depth, budget);
+    default:
+      return undefined;
+  }
+}
+
+function fastArray(value: unknown[], depth: number, budget: Budget): Json[] | undefined {
+  if (depth > maxJsonDepth || Object.getPrototypeOf(value) !== Array.prototype) return undefined;
+  const length = value.length;
+  if (!spend(budget, 2 + length)) return undefined;
+  const out: Json[] = [];
+  for (let i = 0; i < length; i++) {
+    const descriptor = Object.getOwnPropertyDescriptor(value, i);
+    if (descriptor === undefined || !('value' in descriptor)) return undefined;
+    const copied = fastJson(descriptor.value, depth + 1, budget);
+    if (copied === undefined) return undefined;
+    out.push(copied);
+  }
+  return out;
+}
