@@ -198,11 +198,14 @@ describe('a binding that keeps failing', () => {
   });
 
   describe('in the QuickJS runner', () => {
+    // The limit also bounds loading the plugin, which takes tens of milliseconds on a busy machine:
+    // far above that, so only the loop itself ever runs out of time.
+    const loopLimitMs = 750;
     const runner = new QuickJsRunner();
     afterAll(() => runner.dispose());
 
     it('pays a looping add its time limit once per backoff period, not on every flush', async () => {
-      const { hierarchy, clock, registry } = await build([{ name: 'loop', reducer: plugin('loop.js'), limits: { timeMs: 50 } }, count], { runner });
+      const { hierarchy, clock, registry } = await build([{ name: 'loop', reducer: plugin('loop.js'), limits: { timeMs: loopLimitMs } }, count], { runner });
       hierarchy.ingest([deploymentReport('edge-1-1-1'), deploymentReport('edge-2-2-1')]);
       await hierarchy.settle();
       const timeouts = () => metricValue(registry, 'edgesum_plugin_errors_total', { binding: 'loop', code: ErrorCodes.PluginTimeout });
@@ -216,7 +219,7 @@ describe('a binding that keeps failing', () => {
     });
 
     it('pays a looping finish its time limit once per backoff period, not on every read', async () => {
-      const { hierarchy, clock, registry } = await build([{ name: 'loop', reducer: plugin('loop-finish.js'), limits: { timeMs: 50 } }, count], { runner });
+      const { hierarchy, clock, registry } = await build([{ name: 'loop', reducer: plugin('loop-finish.js'), limits: { timeMs: loopLimitMs } }, count], { runner });
       hierarchy.ingest([deploymentReport('edge-1-1-1')]);
       await hierarchy.settle();
       const timeouts = () => metricValue(registry, 'edgesum_plugin_errors_total', { binding: 'loop', code: ErrorCodes.PluginTimeout });
