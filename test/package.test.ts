@@ -182,7 +182,7 @@ console.log(JSON.stringify({ versions: summaries['versions']?.value, laws: check
   });
 
   it('stops a looping reducer at its time limit from the installed binary, exit 1 with the timeout code', () => {
-    const result = run(dir, join(dir, 'node_modules', '.bin', 'edgesum'), 'reduce', '--reducer', './loop.js', '--reports', 'reports.jsonl', '--time-limit', '300', '--json');
+    const result = run(dir, join(dir, 'node_modules', '.bin', 'edgesum'), 'reduce', '--reducer', './loop.js', '--reports', 'reports.jsonl', '--time-limit', '1000', '--json');
     expect(result.status).toBe(1);
     expect(JSON.parse(result.stderr)).toMatchObject({ error: { code: ErrorCodes.PluginTimeout, plugin: 'loop', hook: 'add' } });
   });
