@@ -11,6 +11,7 @@ import { TokenAuthority } from '../server/auth.js';
 import type { LoadedServeConfig } from '../server/config.js';
 import { HttpTransport } from '../server/http-transport.js';
 import { openSqliteStore } from '../sqlite/store.js';
+import { MeteredTransport } from './traffic.js';
 import { createLevelContainer, createRootContainer, runnerNamed, Tokens } from './container.js';
 
 /** What a served node may be given instead of the defaults. */
@@ -20,8 +21,6 @@ export interface ServeOptions {
   readonly registry?: Registry;
   /** Runs the node's steps; the wall clock's timer when absent. */
   readonly scheduler?: Scheduler;
-  /** Wraps the transport the node talks through (a simulation counts its traffic this way). */
-  readonly transport?: (transport: Transport) => Transport;
 }
 
 /** A level node serving over HTTP, with its own store, runner and work loop. */
@@ -67,7 +66,7 @@ export async function serveLevel(config: LoadedServeConfig, options: ServeOption
     clock,
     logger,
     registry,
-    transport: options.transport?.(transport) ?? transport,
+    transport: new MeteredTransport(transport, level.id, registry),
     runner,
     store: () => store,
     nodeOptions: {

@@ -33,6 +33,8 @@ export interface NatsServer {
   readonly url: string;
   /** `host:port` of its leafnode listener, on a hub. */
   readonly leafnodes: string | undefined;
+  /** The server's process id, for a caller that must kill it synchronously as its own process exits. */
+  readonly pid: number | undefined;
   readonly log: () => string;
   stop(): Promise<void>;
 }
@@ -72,6 +74,7 @@ export async function startNatsServer(name: string, dir: string, config: { domai
   });
   return {
     ...ready,
+    pid: child.pid,
     log: () => log,
     stop: () => kill(child, exited),
   };
