@@ -6,6 +6,7 @@ import { Topology } from '../core/model/index.js';
 import type { LevelNode } from '../core/node/index.js';
 import { MemoryNodeStore, type NodeStore } from '../core/storage/index.js';
 import type { Transport } from '../core/transport/index.js';
+import type { NatsTransport } from '../nats/index.js';
 import { buildServer, type ServedNode } from '../server/app.js';
 import { TokenAuthority } from '../server/auth.js';
 import type { LoadedServeConfig } from '../server/config.js';
@@ -53,7 +54,8 @@ export async function serveLevel(config: LoadedServeConfig, options: ServeOption
           advertise: config.advertise,
         })
       : undefined;
-  const transport: Transport & { close?: () => Promise<void> } = http ?? (await openNats(config, topology, logger));
+  const nats = http === undefined ? await openNats(config, topology, logger) : undefined;
+  const transport: Transport & { close?: () => Promise<void> } = http ?? nats!;
   let store: NodeStore;
   try {
     store = config.storage.kind === 'sqlite' ? await openSqliteStore(config.storage.dir) : new MemoryNodeStore();
@@ -99,7 +101,7 @@ export async function serveLevel(config: LoadedServeConfig, options: ServeOption
       await over.local.onPartial(message);
     },
     receiveDirective: (message) => httpOnly(http, config).local.onDirective(message),
-    ready: () => true,
+    ready: () => nats?.ready() ?? true,
     rollouts: {
       start: async (spec) => {
         if (node.kind !== 'center') throw new ValidationError(ErrorCodes.InvalidRollout, `rollouts start at the center; level ${node.id} is a ${node.kind}`);
@@ -158,7 +160,7 @@ function httpOnly(http: HttpTransport | undefined, config: LoadedServeConfig): H
 }
 
 /** Loads the NATS transport only when a config asks for it, so nodes on HTTP never load the client. */
-async function openNats(config: LoadedServeConfig, topology: Topology, logger: Logger): Promise<Transport & { close(): Promise<void> }> {
+async function openNats(config: LoadedServeConfig, topology: Topology, logger: Logger): Promise<NatsTransport> {
   const nats = config.nats!;
   const level = topology.levels.get(config.level)!;
   const { connectNatsTransport } = await import('../nats/index.js');

@@ -98,6 +98,7 @@ export class NatsTransport implements Transport {
   private grants: Promise<KV> | undefined;
   private lastPublished: { epoch: number; seq: number } | undefined;
   private closed = false;
+  private connected = true;
   private readonly stopped = new AbortController();
 
   constructor(
@@ -106,6 +107,19 @@ export class NatsTransport implements Transport {
   ) {
     this.js = jetstream(nc, { ...domainOf(options.domain), timeout: options.timeoutMs ?? 5_000 });
     this.timeoutMs = options.timeoutMs ?? 5_000;
+    void this.watchConnection().catch(() => (this.connected = false));
+  }
+
+  /** Whether the connection to its NATS server is up: a served node is not ready while it is not. */
+  ready(): boolean {
+    return this.connected && !this.closed && !this.nc.isClosed();
+  }
+
+  private async watchConnection(): Promise<void> {
+    for await (const status of this.nc.status()) {
+      if (status.type === 'disconnect' || status.type === 'close') this.connected = false;
+      else if (status.type === 'reconnect') this.connected = true;
+    }
   }
 
   /** Creates or updates the streams this level owns and the grants bucket of its domain. */
