@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
-import { EdgesumError, ErrorCodes } from '../core/errors.js';
+import { EdgesumError, ErrorCodes, type ErrorCode } from '../core/errors.js';
 import type { StatusReport } from '../core/contract.js';
 import type { Level, Topology, TopologyInput } from '../core/model/index.js';
 import type { BindingInput } from '../core/pipeline/index.js';
@@ -202,7 +202,7 @@ export class ServedFleet {
     const pending: NodeProcess = { child, url: '', exited };
     this.nodes.set(level, pending);
     const url = await new Promise<string>((done, fail) => {
-      const failed = (why: string) => fail(new EdgesumError(ErrorCodes.Unreachable, `simulate: edgesum serve of level ${level} ${why}; its last log lines:\n${log.trim().split('\n').slice(-5).join('\n')}`, { level }));
+      const failed = (why: string) => fail(childError(level, why, log));
       const timer = setTimeout(() => failed(`did not listen within ${startWithinMs / 1000} s`), startWithinMs);
       createInterface({ input: child.stdout! }).once('line', (line) => {
         clearTimeout(timer);
@@ -363,6 +363,22 @@ export class ServedFleet {
     process.off('exit', this.killAll);
     rmSync(this.dir, { recursive: true, force: true });
   }
+}
+
+/**
+ * Why a node process did not start: the error it printed, with its own code (a config it refused,
+ * a package it misses), or else `EDGESUM_UNREACHABLE` with its last log lines.
+ */
+function childError(level: string, why: string, log: string): EdgesumError {
+  const lines = log.trim().split('\n');
+  try {
+    const { error } = JSON.parse(lines.at(-1) ?? '') as { error?: { code?: unknown; message?: unknown } };
+    const code = (Object.values(ErrorCodes) as unknown[]).includes(error?.code) ? (error!.code as ErrorCode) : undefined;
+    if (code !== undefined && typeof error!.message === 'string') return new EdgesumError(code, `simulate: edgesum serve of level ${level} ${why}: ${error!.message}`, { level });
+  } catch {
+    // Not an error line: the log tells what happened.
+  }
+  return new EdgesumError(ErrorCodes.Unreachable, `simulate: edgesum serve of level ${level} ${why}; its last log lines:\n${lines.slice(-5).join('\n')}`, { level });
 }
 
 function fresh(): { up: Traffic; down: Traffic } {
