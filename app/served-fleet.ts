@@ -84,7 +84,13 @@ export class ServedFleet {
   private readonly secret = randomBytes(16).toString('hex');
   private readonly killAll = () => {
     for (const node of this.nodes.values()) node.child.kill('SIGKILL');
-    for (const server of this.servers) if (server.pid !== undefined) process.kill(server.pid, 'SIGKILL');
+    for (const server of this.servers) {
+      try {
+        if (server.pid !== undefined) process.kill(server.pid, 'SIGKILL');
+      } catch {
+        // Already gone.
+      }
+    }
   };
 
   private constructor(
@@ -231,13 +237,19 @@ export class ServedFleet {
     return this.nodes.get(level)!.url;
   }
 
+  /** @throws EdgesumError (`EDGESUM_UNREACHABLE`) when the level's process does not answer. */
   private async request(level: string, path: string, body?: unknown): Promise<{ status: number; text: string }> {
-    const response = await fetch(new URL(path, this.url(level)), {
-      method: body === undefined ? 'GET' : 'POST',
-      headers: { authorization: `Bearer ${this.admin}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
-      body: body === undefined ? undefined : JSON.stringify(body),
-    });
-    return { status: response.status, text: await response.text() };
+    try {
+      const response = await fetch(new URL(path, this.url(level)), {
+        method: body === undefined ? 'GET' : 'POST',
+        headers: { authorization: `Bearer ${this.admin}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+        body: body === undefined ? undefined : JSON.stringify(body),
+      });
+      return { status: response.status, text: await response.text() };
+    } catch (error) {
+      const exited = this.nodes.get(level)?.child.exitCode;
+      throw new EdgesumError(ErrorCodes.Unreachable, `simulate: level ${level} did not answer ${path}${exited === null || exited === undefined ? '' : ` (its process exited with ${exited})`}`, { level, cause: error });
+    }
   }
 
   /** Posts reports to the sites that own them, as their edges would; the caller holds those of killed sites. */

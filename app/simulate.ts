@@ -266,7 +266,8 @@ export async function simulate(options: SimulateOptions): Promise<SimulationResu
     let convergedAt: number | undefined;
     let restoredAt: number | undefined;
     const wall = served;
-    const deadline = performance.now() + (options.convergeWithinMs ?? 120_000);
+    const convergeWithinMs = options.convergeWithinMs ?? 120_000;
+    let waitingSince: number | undefined;
     for (let step = 0, t = 0; ; step++) {
       if (options.signal?.aborted === true) throw new EdgesumError(ErrorCodes.Interrupted, `simulate: stopped by ${String(options.signal.reason ?? 'a signal')} at ${t / 1000} s into the run`);
       for (const fault of options.faults) {
@@ -298,14 +299,17 @@ export async function simulate(options: SimulateOptions): Promise<SimulationResu
       await live.tick();
       await baseline.settle();
       const faultsOver = t >= windowEnd && active.size === 0;
-      if (faultsOver && step + 1 >= options.rounds && restoredAt === undefined) restoredAt = wall ? performance.now() : clock.now();
+      if (faultsOver && step + 1 >= options.rounds && restoredAt === undefined) {
+        restoredAt = wall ? performance.now() : clock.now();
+        waitingSince = performance.now();
+      }
       const now = [...active].map((fault) => `${fault.kind} ${fault.level}`);
       say(step < options.rounds ? `round ${step + 1}/${options.rounds}${now.length > 0 ? `, faults: ${now.join(', ')}` : ''}` : faultsOver ? 'waiting for the center to converge' : `faults: ${now.join(', ')}`);
       if (faultsOver && step + 1 >= options.rounds && isDeepStrictEqual(plain(await live.summaries()), plain(await baseline.summaries()))) {
         convergedAt = wall ? performance.now() : clock.now();
         break;
       }
-      if (performance.now() > deadline && faultsOver) break;
+      if (waitingSince !== undefined && performance.now() - waitingSince > convergeWithinMs) break;
       // Once the rounds and faults are over, a served run is polled more often, for a finer convergence time.
       const wait = step + 1 >= options.rounds && faultsOver && wall ? pollMs : stepMs;
       if (wall) await new Promise((resolve) => setTimeout(resolve, wait));
