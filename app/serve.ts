@@ -6,11 +6,13 @@ import { Topology } from '../core/model/index.js';
 import type { LevelNode } from '../core/node/index.js';
 import { MemoryNodeStore, type NodeStore } from '../core/storage/index.js';
 import type { Transport } from '../core/transport/index.js';
+import type { NatsTransport } from '../nats/index.js';
 import { buildServer, type ServedNode } from '../server/app.js';
 import { TokenAuthority } from '../server/auth.js';
 import type { LoadedServeConfig } from '../server/config.js';
 import { HttpTransport } from '../server/http-transport.js';
 import { openSqliteStore } from '../sqlite/store.js';
+import { MeteredTransport } from './traffic.js';
 import { createLevelContainer, createRootContainer, runnerNamed, Tokens } from './container.js';
 
 /** What a served node may be given instead of the defaults. */
@@ -20,8 +22,6 @@ export interface ServeOptions {
   readonly registry?: Registry;
   /** Runs the node's steps; the wall clock's timer when absent. */
   readonly scheduler?: Scheduler;
-  /** Wraps the transport the node talks through (a simulation counts its traffic this way). */
-  readonly transport?: (transport: Transport) => Transport;
 }
 
 /** A level node serving over HTTP, with its own store, runner and work loop. */
@@ -54,7 +54,8 @@ export async function serveLevel(config: LoadedServeConfig, options: ServeOption
           advertise: config.advertise,
         })
       : undefined;
-  const transport: Transport & { close?: () => Promise<void> } = http ?? (await openNats(config, topology, logger));
+  const nats = http === undefined ? await openNats(config, topology, logger) : undefined;
+  const transport: Transport & { close?: () => Promise<void> } = http ?? nats!;
   let store: NodeStore;
   try {
     store = config.storage.kind === 'sqlite' ? await openSqliteStore(config.storage.dir) : new MemoryNodeStore();
@@ -67,7 +68,7 @@ export async function serveLevel(config: LoadedServeConfig, options: ServeOption
     clock,
     logger,
     registry,
-    transport: options.transport?.(transport) ?? transport,
+    transport: new MeteredTransport(transport, level.id, registry),
     runner,
     store: () => store,
     nodeOptions: {
@@ -100,7 +101,7 @@ export async function serveLevel(config: LoadedServeConfig, options: ServeOption
       await over.local.onPartial(message);
     },
     receiveDirective: (message) => httpOnly(http, config).local.onDirective(message),
-    ready: () => true,
+    ready: () => nats?.ready() ?? true,
     rollouts: {
       start: async (spec) => {
         if (node.kind !== 'center') throw new ValidationError(ErrorCodes.InvalidRollout, `rollouts start at the center; level ${node.id} is a ${node.kind}`);
@@ -159,7 +160,7 @@ function httpOnly(http: HttpTransport | undefined, config: LoadedServeConfig): H
 }
 
 /** Loads the NATS transport only when a config asks for it, so nodes on HTTP never load the client. */
-async function openNats(config: LoadedServeConfig, topology: Topology, logger: Logger): Promise<Transport & { close(): Promise<void> }> {
+async function openNats(config: LoadedServeConfig, topology: Topology, logger: Logger): Promise<NatsTransport> {
   const nats = config.nats!;
   const level = topology.levels.get(config.level)!;
   const { connectNatsTransport } = await import('../nats/index.js');

@@ -1,23 +1,16 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { isDeepStrictEqual } from 'node:util';
-import { ErrorCodes, ValidationError } from '../core/errors.js';
-import { parseDuration, TopologySchema, type Level, type Topology, type TopologyInput } from '../core/model/index.js';
+import { EdgesumError, ErrorCodes, ValidationError } from '../core/errors.js';
+import { parseDuration, type Level, type Topology, type TopologyInput } from '../core/model/index.js';
 import { Hierarchy, parseHierarchyConfig, type LevelNode } from '../core/node/index.js';
 import type { PluginRunner } from '../core/ports/index.js';
 import { fleetBindings, fleetReports, fleetRollout, fleetTopology, type FleetShape } from '../core/sim/fleet.js';
 import type { StatusReport } from '../core/contract.js';
-import { silentLogger } from '../core/log/index.js';
 import { MemoryNodeStore } from '../core/storage/index.js';
 import { InProcessBus, type DestinationStatus, type DirectiveMessage, type LevelEndpoint, type PartialMessage, type Transport } from '../core/transport/index.js';
-import { ManualClock, type Scheduler } from '../core/clock/index.js';
+import { ManualClock } from '../core/clock/index.js';
+import type { BindingInput } from '../core/pipeline/index.js';
 import type { RolloutSpecInput } from '../core/rollout/index.js';
-import { startLinkProxy, type LinkProxy } from '../nats/loopback.js';
-import { hashToken } from '../server/auth.js';
-import { ServeConfigSchema } from '../server/config.js';
 import { createHierarchy, createLevelContainer, createRootContainer, Tokens, type RunnerName } from './container.js';
-import type { ServedLevel } from './serve.js';
 
 /** The faults a simulation can inject. */
 export const faultKinds = ['partition', 'restart', 'flap', 'slow'] as const;
@@ -53,6 +46,8 @@ export interface SimulateOptions {
   readonly progress?: (line: string) => void;
   /** Longest wait for the center to converge after the last fault. */
   readonly convergeWithinMs?: number;
+  /** Stops the run (and every process it started) at its next step. */
+  readonly signal?: AbortSignal;
 }
 
 /** Messages and bytes one tier of the hierarchy sent. */
@@ -72,7 +67,8 @@ export interface SimulationResult {
   /**
    * How long after the last fault ended (or the last round of reports, when that came later) the
    * center's summaries equalled those of the same run without faults: on the simulated clock in
-   * process, on the wall clock over NATS.
+   * process; on the wall clock over HTTP and NATS, whose nodes run on the system clock, polling
+   * the center's `GET /v1/summaries` every 200 ms.
    */
   convergence: { converged: boolean; ms: number | null; clock: 'simulated' | 'wall' };
   /** Per tier: partials sent up, directives sent down. */
@@ -83,6 +79,8 @@ export interface SimulationResult {
 
 const stepMs = 1_000;
 const pollMs = 200;
+/** The `flushInterval` of served nodes: short, so a small run converges in seconds. */
+const servedFlushMs = 250;
 
 /**
  * Parses `--faults`: comma-separated `KIND:LEVEL@START+DURATION` (`partition:region-2@2s+5s` cuts
@@ -206,8 +204,8 @@ interface LevelLink {
 /** A simulated hierarchy under faults: what the run drives, whatever carries its messages. */
 interface Run {
   /** Hands reports to the sites that own them; the caller holds those of killed sites. */
-  ingest(reports: readonly StatusReport[]): void;
-  /** One turn of every living level, bottom-up: fold, forward, decide, deliver. */
+  ingest(reports: readonly StatusReport[]): Promise<void>;
+  /** In process, one turn of every living level, bottom-up: fold, forward, decide, deliver. */
   tick(): Promise<void>;
   summaries(): Promise<unknown>;
   startRollout(spec: RolloutSpecInput): Promise<void>;
@@ -216,17 +214,20 @@ interface Run {
   revive(level: string): Promise<void>;
   /** Cuts or restores the link between a level and its parent. */
   link(level: string, up: boolean): Promise<void>;
+  /** Makes a level a slow consumer of its children's partials, or no longer one. */
+  slow(level: string, on: boolean): void;
+  traffic(): Promise<{ byLevel: SimulationResult['byLevel']; centerInboundBytes: number }>;
   close(): Promise<void>;
 }
 
 /**
- * Runs a simulated fleet twice in lockstep on one clock, once under the faults and once without,
- * and measures how long after the last fault the center's summaries are those of the run without
- * faults again, with the traffic each tier sent. In process the levels share a bus; over HTTP
- * each is served as `edgesum serve` serves it (its own server and SQLite store, on loopback),
- * stepped by the simulation; over NATS they run in this process on a real hub and one real leaf
- * server per region (a region and its sites), each leaf in its own JetStream domain behind a link
- * that a partition cuts.
+ * Runs a simulated fleet twice, once under the faults and once without (in process, on a simulated
+ * clock), feeding both the same reports, and measures how long after the last fault the center's
+ * summaries are those of the run without faults again, with the traffic each tier sent. In process
+ * the levels share a bus and are stepped on the simulated clock. Over HTTP and NATS every level is
+ * an `edgesum serve` process on loopback with its own config and SQLite store (over NATS with a
+ * real hub and one real leaf server per region, each leaf in its own JetStream domain), running on
+ * the system clock; their traffic comes from their metrics endpoints.
  */
 export async function simulate(options: SimulateOptions): Promise<SimulationResult> {
   const started = performance.now();
@@ -238,7 +239,11 @@ export async function simulate(options: SimulateOptions): Promise<SimulationResu
       throw new ValidationError(ErrorCodes.Usage, `--faults: over NATS a partition cuts a region's leaf server from the hub; "${fault.level}" is not a region`);
     }
   }
-  const clock = new ManualClock();
+  const served = options.transport !== 'inproc';
+  // Served nodes judge staleness on the system clock: their reports are stamped with it, and are
+  // never stale within a run, so that both runs count the same reports as fresh.
+  const clock = served ? new ManualClock(Date.now()) : new ManualClock();
+  const bindingInputs = served ? fleetBindings().map((binding) => ({ ...binding, staleAfter: '100000h' })) : fleetBindings();
   const meter: Meter = {
     kindOf: (level) => topology.levels.get(level)!.kind,
     center: topology.center.id,
@@ -246,11 +251,11 @@ export async function simulate(options: SimulateOptions): Promise<SimulationResu
     inbound: { bytes: 0 },
     inboxes: new SlowInboxes(),
   };
-  const baseline = await createHierarchy({ topology: fleetTopology(options.shape), bindings: fleetBindings() }, { clock, runner: options.runner });
+  const baseline = await createHierarchy({ topology: fleetTopology(options.shape), bindings: bindingInputs }, { clock, runner: options.runner });
   let run: Run | undefined;
   try {
     say(`starting ${options.transport} hierarchy`);
-    run = options.transport === 'http' ? await httpRun(topology, fleetTopology(options.shape), clock, meter, options.runnerName ?? 'inline') : await linkedRun(topology, bindings, clock, options.runner, meter, options.transport);
+    run = served ? await servedRun(options.transport as 'http' | 'nats', topology, fleetTopology(options.shape), bindingInputs, options.runnerName ?? 'inline') : await inProcessRun(topology, bindings, clock, options.runner, meter);
     const live = run;
     await live.startRollout(fleetRollout());
     const windowEnd = Math.max(0, ...options.faults.map((fault) => fault.atMs + fault.forMs));
@@ -260,9 +265,11 @@ export async function simulate(options: SimulateOptions): Promise<SimulationResu
     let reportBytes = 0;
     let convergedAt: number | undefined;
     let restoredAt: number | undefined;
-    const wall = options.transport === 'nats';
-    const deadline = performance.now() + (options.convergeWithinMs ?? 120_000);
+    const wall = served;
+    const convergeWithinMs = options.convergeWithinMs ?? 120_000;
+    let waitingSince: number | undefined;
     for (let step = 0, t = 0; ; step++) {
+      if (options.signal?.aborted === true) throw new EdgesumError(ErrorCodes.Interrupted, `simulate: stopped by ${String(options.signal.reason ?? 'a signal')} at ${t / 1000} s into the run`);
       for (const fault of options.faults) {
         const on = t >= fault.atMs && t < fault.atMs + fault.forMs;
         if (on === active.has(fault)) continue;
@@ -271,13 +278,13 @@ export async function simulate(options: SimulateOptions): Promise<SimulationResu
         // Overlapping faults of one kind on one level act as one: the first starts it, the last ends it.
         if ([...active].some((other) => other !== fault && other.kind === fault.kind && other.level === fault.level)) continue;
         if (fault.kind === 'partition') await live.link(fault.level, !on);
-        else if (fault.kind === 'slow') meter.inboxes.set(fault.level, on);
+        else if (fault.kind === 'slow') live.slow(fault.level, on);
         else if (fault.kind === 'restart' && on) await live.kill(fault.level);
         else if (fault.kind === 'restart') {
           await live.revive(fault.level);
           const mine = new Set(topology.destinationsBelow(fault.level).map((destination) => destination.id));
           const due = held.filter((report) => mine.has(report.destination) && !live.dead(topology.destinations.get(report.destination)!.parent));
-          live.ingest(due);
+          await live.ingest(due);
           held.splice(0, held.length, ...held.filter((report) => !due.includes(report)));
         }
       }
@@ -287,27 +294,30 @@ export async function simulate(options: SimulateOptions): Promise<SimulationResu
       // The edges of a killed node hold their reports and send them once it is back.
       const [deliver, hold] = partition(reports, (report) => !live.dead(topology.destinations.get(report.destination)!.parent));
       held.push(...hold);
-      live.ingest(deliver);
+      await live.ingest(deliver);
       baseline.ingest(reports);
-      await meter.inboxes.step();
       await live.tick();
       await baseline.settle();
       const faultsOver = t >= windowEnd && active.size === 0;
-      if (faultsOver && step + 1 >= options.rounds && restoredAt === undefined) restoredAt = wall ? performance.now() : clock.now();
+      if (faultsOver && step + 1 >= options.rounds && restoredAt === undefined) {
+        restoredAt = wall ? performance.now() : clock.now();
+        waitingSince = performance.now();
+      }
       const now = [...active].map((fault) => `${fault.kind} ${fault.level}`);
       say(step < options.rounds ? `round ${step + 1}/${options.rounds}${now.length > 0 ? `, faults: ${now.join(', ')}` : ''}` : faultsOver ? 'waiting for the center to converge' : `faults: ${now.join(', ')}`);
       if (faultsOver && step + 1 >= options.rounds && isDeepStrictEqual(plain(await live.summaries()), plain(await baseline.summaries()))) {
         convergedAt = wall ? performance.now() : clock.now();
         break;
       }
-      if (performance.now() > deadline && faultsOver) break;
-      // Once the rounds and faults are over, a NATS run is polled more often, for a finer convergence time.
+      if (waitingSince !== undefined && performance.now() - waitingSince > convergeWithinMs) break;
+      // Once the rounds and faults are over, a served run is polled more often, for a finer convergence time.
       const wait = step + 1 >= options.rounds && faultsOver && wall ? pollMs : stepMs;
       if (wall) await new Promise((resolve) => setTimeout(resolve, wait));
       clock.advance(wait);
       t += wait;
     }
     const converged = convergedAt !== undefined;
+    const traffic = await live.traffic();
     return {
       transport: options.transport,
       levels: { center: 1, region: options.shape.regions, site: options.shape.regions * options.shape.sitesPerRegion },
@@ -316,8 +326,8 @@ export async function simulate(options: SimulateOptions): Promise<SimulationResu
       reports: { count: reportCount, bytes: reportBytes },
       faults: [...options.faults],
       convergence: { converged, ms: converged ? Math.round(convergedAt! - restoredAt!) : null, clock: wall ? 'wall' : 'simulated' },
-      byLevel: meter.traffic,
-      center: { inboundBytes: meter.inbound.bytes, shareOfRawReportBytes: reportBytes === 0 ? 0 : meter.inbound.bytes / reportBytes },
+      byLevel: traffic.byLevel,
+      center: { inboundBytes: traffic.centerInboundBytes, shareOfRawReportBytes: reportBytes === 0 ? 0 : traffic.centerInboundBytes / reportBytes },
       wallMs: Math.round(performance.now() - started),
     };
   } finally {
@@ -451,186 +461,47 @@ class Levels {
   }
 }
 
-/** A run whose levels live in this process, on the in-process bus or on NATS servers. */
-async function linkedRun(topology: Topology, bindings: Parsed['bindings'], clock: ManualClock, runner: PluginRunner, meter: Meter, transport: 'inproc' | 'nats'): Promise<Run> {
-  const links = transport === 'nats' ? await natsLinks(topology) : inProcessLinks();
-  let levels: Levels;
-  try {
-    levels = await Levels.start(topology, bindings, clock, runner, async (level) => {
-      const link = await links.open(level);
-      return { transport: new CountingTransport(link.transport, meter), close: link.close };
-    });
-  } catch (error) {
-    await links.close();
-    throw error;
-  }
+/** A run whose levels live in this process, on the in-process bus. */
+async function inProcessRun(topology: Topology, bindings: Parsed['bindings'], clock: ManualClock, runner: PluginRunner, meter: Meter): Promise<Run> {
+  const bus = new InProcessBus();
+  const levels = await Levels.start(topology, bindings, clock, runner, async () => ({ transport: new CountingTransport(bus, meter), close: async () => undefined }));
   return {
-    ingest: (reports) => void levels.hierarchy.ingest(reports),
-    tick: () => levels.tick(),
+    ingest: async (reports) => void levels.hierarchy.ingest(reports),
+    tick: async () => {
+      await meter.inboxes.step();
+      await levels.tick();
+    },
     summaries: () => levels.hierarchy.summaries(),
     startRollout: (spec) => levels.hierarchy.startRollout(spec),
     dead: (level) => levels.dead(level),
     kill: (level) => levels.kill(level),
     revive: (level) => levels.revive(level),
-    link: links.link,
-    close: async () => {
-      await levels.close();
-      await links.close();
-    },
+    link: async (level, up) => (up ? bus.reconnect(level) : bus.disconnect(level)),
+    slow: (level, on) => meter.inboxes.set(level, on),
+    traffic: async () => ({ byLevel: meter.traffic, centerInboundBytes: meter.inbound.bytes }),
+    close: () => levels.close(),
   };
 }
 
 /**
- * A run whose levels are served over HTTP on loopback, each with its own server, SQLite store and
- * runner, as `edgesum serve` runs them, stepped by the simulation instead of a timer. Every link
- * passes through two proxies, one each way, that a partition cuts.
+ * A run whose levels are `edgesum serve` processes on loopback, talking over HTTP or over real
+ * nats-server processes, each on its own timer: the run's steps only post reports.
  */
-async function httpRun(topology: Topology, topologyInput: TopologyInput, clock: ManualClock, meter: Meter, runnerName: RunnerName): Promise<Run> {
-  const { serveLevel } = await import('./serve.js');
-  const dir = mkdtempSync(join(tmpdir(), 'edgesum-simulate-http-'));
-  const up = new Map<string, LinkProxy>();
-  const down = new Map<string, LinkProxy>();
-  const served = new Map<string, ServedLevel>();
-  const steps = new Map<string, () => Promise<void>>();
-  const ports = new Map<string, number>();
-  const dead = new Set<string>();
-  const start = async (level: Level) => {
-    const children = topology.children(level.id).map((child) => child.id);
-    const config = ServeConfigSchema.parse({
-      level: level.id,
-      topology: topologyInput,
-      bindings: fleetBindings(),
-      ...(level.parent === undefined ? {} : { parent: { url: `http://${up.get(level.id)!.address}`, token: `link-${level.id}` }, advertise: `http://${down.get(level.id)!.address}` }),
-      listen: { host: '127.0.0.1', port: ports.get(level.id) ?? 0 },
-      tokens: children.map((child) => ({ name: `link-${child}`, sha256: hashToken(`link-${child}`), roles: ['level'], level: child })),
-      flushInterval: `${stepMs}ms`,
-      runner: runnerName,
-    });
-    const scheduler: Scheduler = {
-      every: (_ms, step) => {
-        steps.set(level.id, step);
-        return { stop: async () => void steps.delete(level.id) };
-      },
-    };
-    const node = await serveLevel(
-      { ...config, topology: TopologySchema.parse(topologyInput), storage: { kind: 'sqlite', dir: join(dir, level.id) }, file: `simulated ${level.id}` },
-      { clock, scheduler, transport: (transport) => new CountingTransport(transport, meter) },
-    );
-    served.set(level.id, node);
-    ports.set(level.id, Number(new URL(node.url).port));
-    const own = down.get(level.id);
-    if (own !== undefined) own.target = new URL(node.url).host;
-    for (const child of children) up.get(child)!.target = new URL(node.url).host;
-  };
-  const close = async () => {
-    for (const [id, level] of served) if (!dead.has(id)) await level.close();
-    await Promise.allSettled([...up.values(), ...down.values()].map((proxy) => proxy.close()));
-    rmSync(dir, { recursive: true, force: true });
-  };
-  try {
-    for (const level of topology.levels.values()) {
-      if (level.parent === undefined) continue;
-      up.set(level.id, await startLinkProxy());
-      down.set(level.id, await startLinkProxy());
-    }
-    for (const level of topology.bottomUp()) await start(level);
-  } catch (error) {
-    await close();
-    throw error;
-  }
-  const site = (destination: string) => topology.destinations.get(destination)!.parent;
+async function servedRun(transport: 'http' | 'nats', topology: Topology, topologyInput: TopologyInput, bindings: readonly BindingInput[], runnerName: RunnerName): Promise<Run> {
+  const { ServedFleet } = await import('./served-fleet.js');
+  const fleet = await ServedFleet.start({ transport, topology, topologyInput, bindings, runnerName, flushMs: servedFlushMs });
   return {
-    ingest: (reports) => {
-      const byLevel = new Map<string, StatusReport[]>();
-      for (const report of reports) byLevel.set(site(report.destination), [...(byLevel.get(site(report.destination)) ?? []), report]);
-      for (const [level, batch] of byLevel) served.get(level)!.node.ingest(batch);
-    },
-    tick: async () => {
-      for (const level of topology.bottomUp()) if (!dead.has(level.id)) await steps.get(level.id)?.();
-    },
-    summaries: () => served.get(topology.center.id)!.node.summaries(),
-    startRollout: (spec) => served.get(topology.center.id)!.node.startRollout(spec),
-    dead: (level) => dead.has(level),
-    kill: async (level) => {
-      dead.add(level);
-      await served.get(level)!.close();
-    },
-    revive: async (level) => {
-      await start(topology.levels.get(level)!);
-      dead.delete(level);
-    },
-    link: async (level, isUp) => {
-      for (const proxy of [up.get(level)!, down.get(level)!]) await (isUp ? proxy.restore() : proxy.cut());
-    },
-    close,
+    ingest: (reports) => fleet.ingest(reports),
+    tick: async () => undefined,
+    summaries: () => fleet.summaries(),
+    startRollout: (spec) => fleet.startRollout(spec),
+    dead: (level) => fleet.dead(level),
+    kill: (level) => fleet.kill(level),
+    revive: (level) => fleet.revive(level),
+    link: (level, up) => fleet.link(level, up),
+    slow: (level, on) => fleet.slow(level, on),
+    traffic: () => fleet.traffic(),
+    close: () => fleet.close(),
   };
 }
 
-/** How a run's levels reach each other, and how their links are cut. */
-interface Links {
-  open(level: Level): Promise<LevelLink>;
-  link(level: string, up: boolean): Promise<void>;
-  close(): Promise<void>;
-}
-
-function inProcessLinks(): Links {
-  const bus = new InProcessBus();
-  return {
-    open: async () => ({ transport: bus, close: async () => undefined }),
-    link: async (level, up) => (up ? bus.reconnect(level) : bus.disconnect(level)),
-    close: async () => undefined,
-  };
-}
-
-async function natsLinks(topology: Topology): Promise<Links> {
-  const { connectNatsTransport, requireNatsServer, startLinkProxy, startNatsServer } = await import('../nats/index.js');
-  requireNatsServer();
-  const dir = mkdtempSync(join(tmpdir(), 'edgesum-simulate-'));
-  const servers: { stop(): Promise<void> }[] = [];
-  const proxies = new Map<string, Awaited<ReturnType<typeof startLinkProxy>>>();
-  const close = async () => {
-    await Promise.allSettled(servers.map((server) => server.stop()));
-    await Promise.allSettled([...proxies.values()].map((proxy) => proxy.close()));
-    rmSync(dir, { recursive: true, force: true });
-  };
-  const serverOf = new Map<string, { url: string; domain: string }>();
-  try {
-    // Each leaf reaches the hub only through its own link; the hub advertises an address no leaf
-    // can dial, so a cut-off leaf cannot reconnect around its link.
-    const hub = await startNatsServer('hub', dir, { domain: 'hub', leafListen: true, advertise: '127.0.0.1:1' });
-    servers.push(hub);
-    serverOf.set(topology.center.id, { url: hub.url, domain: 'hub' });
-    for (const region of topology.children(topology.center.id)) {
-      const proxy = await startLinkProxy();
-      proxy.target = hub.leafnodes;
-      proxies.set(region.id, proxy);
-      const domain = `leaf-${region.id.replaceAll('.', '_')}`.slice(0, 64);
-      const leaf = await startNatsServer(domain, dir, { domain, remote: proxy.address });
-      servers.push(leaf);
-      serverOf.set(region.id, { url: leaf.url, domain });
-      for (const site of topology.children(region.id)) serverOf.set(site.id, { url: leaf.url, domain });
-    }
-  } catch (error) {
-    await close();
-    throw error;
-  }
-  return {
-    open: async (level) => {
-      const server = serverOf.get(level.id)!;
-      const children = topology.children(level.id).map((child) => child.id);
-      const transport = await connectNatsTransport({
-        self: level.id,
-        parent: level.parent,
-        children,
-        servers: [server.url],
-        domain: server.domain,
-        parentDomain: level.parent === undefined ? undefined : serverOf.get(level.parent)!.domain,
-        childDomains: Object.fromEntries(children.map((child) => [child, serverOf.get(child)!.domain])),
-        logger: silentLogger,
-      });
-      return { transport, close: () => transport.close() };
-    },
-    link: async (level, up) => (up ? proxies.get(level)!.restore() : proxies.get(level)!.cut()),
-    close,
-  };
-}

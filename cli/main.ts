@@ -144,7 +144,7 @@ export function buildCli(output: Output, state: { exitCode: number }, stdin: Byt
     });
   fleetOptions(program.command('simulate'), { regions: '2', sites: '2', destinations: '200' })
     .description('run a simulated hierarchy under injected faults and print convergence time and traffic per level')
-    .addOption(new Option('--transport <kind>', 'how the levels talk: in one process, over HTTP on loopback, or over real nats-server processes on loopback').choices(['inproc', 'http', 'nats']).default('inproc'))
+    .addOption(new Option('--transport <kind>', 'how the levels talk: in one process, or as edgesum serve processes on loopback over HTTP or over real nats-server processes').choices(['inproc', 'http', 'nats']).default('inproc'))
     .option('--rounds <n>', 'rounds of reports, one a second', '5')
     .option('--faults <spec>', 'comma-separated KIND:LEVEL@START+DURATION, KIND one of partition, restart, flap, slow, as in partition:region-1@1s+3s', '')
     .option('--json', 'print one JSON object')

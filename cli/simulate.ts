@@ -20,8 +20,8 @@ export interface SimulateFlags {
 }
 
 /**
- * `edgesum simulate`: a whole simulated hierarchy under injected faults, in process or over real
- * nats-server processes on loopback. Prints the convergence time after the last fault, the
+ * `edgesum simulate`: a whole simulated hierarchy under injected faults, in process, or as
+ * `edgesum serve` processes on loopback talking over HTTP or over real nats-server processes. Prints the convergence time after the last fault, the
  * messages and bytes each tier sent, and the center's inbound bytes as a share of the raw report
  * bytes; `--json` prints the same figures. A line on stderr says where the run is.
  */
@@ -36,6 +36,15 @@ export async function simulateCommand(flags: SimulateFlags, deps: { output: Outp
   const faults = parseFaults(flags.faults, parseHierarchyConfig({ topology: fleetTopology(shape), bindings: [] }).topology);
   const { output } = deps;
   let last = '';
+  // A run over HTTP or NATS has child processes: a signal stops it at its next step, which kills
+  // them; a second signal exits at once, and the run's exit hook kills them then.
+  const stop = new AbortController();
+  const onSignal = (signal: NodeJS.Signals) => {
+    if (stop.signal.aborted) process.exit(130);
+    stop.abort(signal);
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
   const result = await simulate({
     transport: flags.transport as 'inproc' | 'http' | 'nats',
     shape,
@@ -49,6 +58,10 @@ export async function simulateCommand(flags: SimulateFlags, deps: { output: Outp
       last = line;
       output.err(output.interactive ? `\r\x1b[Ksimulate: ${line}` : `simulate: ${line}\n`);
     },
+    signal: stop.signal,
+  }).finally(() => {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
   });
   if (output.interactive) output.err('\r\x1b[K');
   output.out(flags.json ? `${jsonText(result)}\n` : escapeBlock(render(result)));

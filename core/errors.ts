@@ -33,6 +33,8 @@ export const ErrorCodes = {
   PluginLaw: 'EDGESUM_PLUGIN_LAW',
   InvalidPattern: 'EDGESUM_INVALID_PATTERN',
   Customize: 'EDGESUM_CUSTOMIZE',
+  Interrupted: 'EDGESUM_INTERRUPTED',
+  MessageTooLarge: 'EDGESUM_MESSAGE_TOO_LARGE',
 } as const;
 
 /** One of the stable codes in {@link ErrorCodes}. */
@@ -63,6 +65,8 @@ const hints: Record<ErrorCode, string> = {
   EDGESUM_FORBIDDEN: "Use a token with the role the route needs (edge tokens post only their own destination's reports).",
   EDGESUM_NO_ROUTE: 'See GET /openapi.json for the routes a node serves.',
   EDGESUM_PLUGIN_LAW: "Fix the reducer so that it obeys the named law (see the Reducer type in edgesum/plugin); checkReducerLaws from edgesum/testing finds a small counterexample.",
+  EDGESUM_MESSAGE_TOO_LARGE: "Raise max_payload on every NATS server of the hierarchy (at most 64MB; edgesum's generated configs use 8MB), or make the bindings' accumulators smaller (fewer groups, a smaller k); until then the parent keeps the level's last accepted message.",
+  EDGESUM_INTERRUPTED: 'The command was stopped by a signal before it finished; what it started has been stopped.',
   EDGESUM_BODY_TOO_LARGE: "Send smaller batches: the node's limits.bodyBytes and limits.batchItems bound a request.",
   EDGESUM_INVALID_PATTERN: 'Correct the named field of the customization pattern.',
   EDGESUM_CUSTOMIZE: 'Fix the named customizer step, its options or the target (its labels) at the named path; the target keeps its last good rendering until then.',

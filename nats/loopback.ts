@@ -33,6 +33,8 @@ export interface NatsServer {
   readonly url: string;
   /** `host:port` of its leafnode listener, on a hub. */
   readonly leafnodes: string | undefined;
+  /** The server's process id, for a caller that must kill it synchronously as its own process exits. */
+  readonly pid: number | undefined;
   readonly log: () => string;
   stop(): Promise<void>;
 }
@@ -40,14 +42,17 @@ export interface NatsServer {
 /**
  * Starts nats-server with a config written to `dir`, on random loopback ports it reports once it
  * listens. `remote` makes it a leaf of the hub at that address; `advertise` is what a hub tells its
- * leaves to dial, so a leaf that reconnects comes back the same way.
+ * leaves to dial, so a leaf that reconnects comes back the same way. `maxPayload` (as nats-server
+ * writes sizes, `8MB` when absent) is the largest message it takes.
  */
-export async function startNatsServer(name: string, dir: string, config: { domain: string; leafListen?: boolean; advertise?: string; remote?: string }): Promise<NatsServer> {
+export async function startNatsServer(name: string, dir: string, config: { domain: string; leafListen?: boolean; advertise?: string; remote?: string; maxPayload?: string }): Promise<NatsServer> {
   const store = join(dir, `${name}-js`);
   mkdirSync(store, { recursive: true });
   const lines = [
     `server_name: ${name}`,
     'listen: "127.0.0.1:-1"',
+    // Partials of many groups outgrow the 1MB default; 8MB is as far as nats-server goes without a warning.
+    `max_payload: ${config.maxPayload ?? '8MB'}`,
     `jetstream { store_dir: "${store}", domain: ${config.domain} }`,
     ...(config.leafListen === true ? [`leafnodes { listen: "127.0.0.1:-1"${config.advertise === undefined ? '' : `, advertise: "${config.advertise}"`} }`] : []),
     ...(config.remote === undefined ? [] : [`leafnodes { reconnect: 1, remotes: [ { url: "nats-leaf://${config.remote}" } ] }`]),
@@ -72,6 +77,7 @@ export async function startNatsServer(name: string, dir: string, config: { domai
   });
   return {
     ...ready,
+    pid: child.pid,
     log: () => log,
     stop: () => kill(child, exited),
   };

@@ -98,6 +98,9 @@ export class NatsTransport implements Transport {
   private grants: Promise<KV> | undefined;
   private lastPublished: { epoch: number; seq: number } | undefined;
   private closed = false;
+  private connected = true;
+  /** The kinds of message ('partial', 'directive') whose last send was refused as too large, each logged once. */
+  private readonly tooLarge = new Set<'partial' | 'directive'>();
   private readonly stopped = new AbortController();
 
   constructor(
@@ -106,6 +109,19 @@ export class NatsTransport implements Transport {
   ) {
     this.js = jetstream(nc, { ...domainOf(options.domain), timeout: options.timeoutMs ?? 5_000 });
     this.timeoutMs = options.timeoutMs ?? 5_000;
+    void this.watchConnection().catch(() => (this.connected = false));
+  }
+
+  /** Whether the connection to its NATS server is up: a served node is not ready while it is not. */
+  ready(): boolean {
+    return this.connected && !this.closed && !this.nc.isClosed();
+  }
+
+  private async watchConnection(): Promise<void> {
+    for await (const status of this.nc.status()) {
+      if (status.type === 'disconnect' || status.type === 'close') this.connected = false;
+      else if (status.type === 'reconnect') this.connected = true;
+    }
   }
 
   /** Creates or updates the streams this level owns and the grants bucket of its domain. */
@@ -157,24 +173,45 @@ export class NatsTransport implements Transport {
     if (parent !== to || message.from !== self) throw unreachable(to, `level ${self} has no link to "${to}"`);
     const last = this.lastPublished;
     const beat = last !== undefined && last.epoch === message.epoch && last.seq === message.seq ? Date.parse(message.sentAt) : undefined;
+    const data = this.withinMaxPayload('partial', to, JSON.stringify(message));
     try {
-      await this.js.publish(upSubject(self), JSON.stringify(message), { msgID: partialMsgId(self, message.epoch, message.seq, beat), timeout: this.timeoutMs });
+      await this.js.publish(upSubject(self), data, { msgID: partialMsgId(self, message.epoch, message.seq, beat), timeout: this.timeoutMs });
     } catch (error) {
       throw unreachable(to, `level ${self} could not persist its partial for ${to} in JetStream (${describe(error)})`);
     }
     this.lastPublished = { epoch: message.epoch, seq: message.seq };
+    this.tooLarge.delete('partial');
   }
 
   async sendDirective(to: string, message: DirectiveMessage): Promise<void> {
     if (this.grants === undefined || !this.options.children.includes(to)) throw unreachable(to, `level ${this.options.self} has no child "${to}"`);
+    const data = this.withinMaxPayload('directive', to, JSON.stringify(message));
     try {
       await this.grants;
       // A put into the bucket's stream directly, to give it a message id: a directive resent after
       // a lost acknowledgement is dropped by the bucket's dedupe window instead of stored twice.
-      await this.js.publish(`$KV.${grantsBucket}.${grantKey(to, message.rollout.id)}`, JSON.stringify(message), { msgID: directiveMsgId(message.from, to, message.rollout.id, message.seq), timeout: this.timeoutMs });
+      await this.js.publish(`$KV.${grantsBucket}.${grantKey(to, message.rollout.id)}`, data, { msgID: directiveMsgId(message.from, to, message.rollout.id, message.seq), timeout: this.timeoutMs });
     } catch (error) {
       throw unreachable(to, `level ${this.options.self} could not store the directive for ${to} in bucket ${grantsBucket} (${describe(error)})`);
     }
+    this.tooLarge.delete('directive');
+  }
+
+  /**
+   * Refuses a message above the server's `max_payload` before it goes anywhere: the client would
+   * refuse it too, but as an error that looks like a lost link. The refusal is logged once, until a
+   * message of that kind is accepted again; the node sends its next one on its own backoff.
+   *
+   * @throws EdgesumError (`EDGESUM_MESSAGE_TOO_LARGE`) naming the level, the size and the limit.
+   */
+  private withinMaxPayload(kind: 'partial' | 'directive', to: string, data: string): string {
+    const max = this.nc.info?.max_payload;
+    const bytes = Buffer.byteLength(data);
+    if (max === undefined || bytes <= max) return data;
+    const error = new EdgesumError(ErrorCodes.MessageTooLarge, `level ${this.options.self}: its ${kind} for ${to} is ${bytes} bytes, above the NATS server's max_payload of ${max} bytes`, { level: this.options.self });
+    if (!this.tooLarge.has(kind)) this.options.logger.error(`a ${kind} is too large for NATS; it is not sent until it fits`, { level: this.options.self, to, bytes, maxPayload: max, code: error.code });
+    this.tooLarge.add(kind);
+    throw error;
   }
 
   async queryStatus(to: string, destination: string): Promise<DestinationStatus> {

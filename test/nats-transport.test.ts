@@ -6,7 +6,9 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
+import { Registry } from 'prom-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { MeteredTransport } from '../app/traffic.js';
 import { EdgesumError, ErrorCodes } from '../core/errors.js';
 import { silentLogger } from '../core/log/index.js';
 import type { DestinationStatus, DirectiveMessage, LevelEndpoint, PartialMessage } from '../core/transport/index.js';
@@ -16,6 +18,7 @@ import { eventually } from './support/serve.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'edgesum-nats-transport-'));
 let server: NatsServer;
+let small: NatsServer | undefined;
 let raw: NatsConnection;
 const transports: NatsTransport[] = [];
 
@@ -29,6 +32,7 @@ afterAll(async () => {
   for (const transport of transports) await transport.close();
   await raw?.close();
   await server?.stop();
+  await small?.stop();
   rmSync(dir, { recursive: true, force: true });
 });
 
@@ -118,6 +122,34 @@ describe('the NATS transport', () => {
     expect(site.directives.map((message) => message.seq)).toEqual([1, 2]);
     expect(site.directives[0]).toMatchObject({ from: 'r1', seq: 1, grant: { maxStarted: 2, until: null } });
     await expect(regionTransport.sendDirective('stranger', directive)).rejects.toMatchObject({ code: ErrorCodes.Unreachable });
+  });
+
+  it('refuses a partial above the server\'s max_payload as a typed error, logged once and counted, and still delivers the next one that fits', async () => {
+    small = await startNatsServer('small', dir, { domain: 'small', maxPayload: '16KB' });
+    const errors: Record<string, unknown>[] = [];
+    const logger = { ...silentLogger, error: (_message: string, fields?: Record<string, unknown>) => void errors.push(fields ?? {}) };
+    const connectTo = async (self: string, parent: string | undefined, children: string[]) => {
+      const transport = await connectNatsTransport({ self, parent, children, servers: [small!.url], domain: 'small', timeoutMs: 2_000, logger });
+      transports.push(transport);
+      return transport;
+    };
+    const center = recorder();
+    const centerTransport = await connectTo('center', undefined, ['site.1']);
+    centerTransport.bind('center', center.endpoint);
+    const registry = new Registry();
+    const site = new MeteredTransport(await connectTo('site.1', 'center', []), 'site.1', registry);
+    site.bind('site.1', recorder().endpoint);
+
+    const big = { ...partial('site.1', 1), bindings: { huge: { acc: 'x'.repeat(20_000) } } } as unknown as PartialMessage;
+    for (let attempt = 0; attempt < 3; attempt++) {
+      await expect(site.sendPartial('center', big)).rejects.toMatchObject({ code: ErrorCodes.MessageTooLarge, message: expect.stringMatching(/level site\.1: its partial for center is \d+ bytes, above the NATS server's max_payload of 16384 bytes/) });
+    }
+    expect(errors).toEqual([expect.objectContaining({ level: 'site.1', maxPayload: 16_384, code: ErrorCodes.MessageTooLarge })]);
+    expect(await registry.metrics()).toMatch(/edgesum_transport_send_failures_total\{level="site\.1",direction="up",code="EDGESUM_MESSAGE_TOO_LARGE"\} 3/);
+
+    await site.sendPartial('center', partial('site.1', 2));
+    await eventually(async () => (center.partials.length === 1 ? true : undefined), 'the partial that fits to arrive', 60_000);
+    expect(center.partials[0]).toMatchObject({ from: 'site.1', seq: 2 });
   });
 
   it('refuses to start without a server, naming the URL', async () => {

@@ -195,6 +195,16 @@ console.log(JSON.stringify({ versions: summaries['versions']?.value, laws: check
     expect(JSON.parse(result.stdout)).toMatchObject({ spec: { replicas: 3, template: { metadata: { labels: { region: 'eu' } }, spec: { containers: [{ image: 'registry.example:5000/shop/web:1.5.0' }] } } } });
   });
 
+  it('runs the installed edgesum simulate over HTTP as installed edgesum serve processes, which name the optional SQLite package they need', () => {
+    // better-sqlite3 is an optional peer: its absence, reported by the first served level, shows
+    // that simulate found and started the installed binary.
+    const result = run(dir, join(dir, 'node_modules', '.bin', 'edgesum'), 'simulate', '--transport', 'http', '--runner', 'inline', '--regions', '1', '--sites', '1', '--destinations', '5', '--rounds', '2', '--json');
+    expect(result.status).toBe(2);
+    expect(JSON.parse(result.stderr.split('\n').find((line) => line.startsWith('{'))!)).toMatchObject({
+      error: { code: ErrorCodes.InvalidConfig, level: 'center', message: expect.stringMatching(/^simulate: edgesum serve of level center exited \(2\) before it listened: storage kind "sqlite" needs the better-sqlite3 package/) },
+    });
+  }, 120_000);
+
   it('runs the installed edgesum decide on a policy input', () => {
     cpSync(join(repo, 'examples', 'policy-as-code', 'cases', 'progressive-window', 'input.json'), join(dir, 'input.json'));
     const result = run(dir, join(dir, 'node_modules', '.bin', 'edgesum'), 'decide', '--policy', 'builtin:progressive', '--options', '{"maxConcurrency":"50%","maxFailures":1,"progressDeadline":"10m"}', '--input', 'input.json', '--json');
