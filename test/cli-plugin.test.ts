@@ -40,7 +40,7 @@ describe('edgesum plugin new', () => {
   it('refuses an unknown kind, listing the kinds, and a folder that is not empty', async () => {
     const unknown = await cli('plugin', 'new', 'p', '--kind', 'widget', '--dir', join(fresh(), 'p'));
     expect(unknown.code).toBe(2);
-    expect(unknown.stderr).toContain('the kinds are reducer, policy');
+    expect(unknown.stderr).toContain('the kinds are reducer, policy, customizer');
     const dir = await scaffold('policy');
     const again = await cli('plugin', 'new', 'p', '--kind', 'policy', '--dir', dir);
     expect(again.code).toBe(2);
@@ -66,6 +66,36 @@ describe('edgesum plugin test', () => {
     const { code, stdout } = await cli('plugin', 'test', await scaffold('policy'), '--runner', 'inline');
     expect(stdout).toMatch(/^2 passed, 0 failed$/m);
     expect(code).toBe(0);
+  });
+
+  it('renders a scaffolded customizer level by level in the sandbox and passes its check as written', async () => {
+    const dir = await scaffold('customizer');
+    const tested = await cli('plugin', 'test', dir);
+    expect(tested.stdout).toBe('ok   2 destinations render as fixtures/expected.json says\n');
+    expect(tested.code).toBe(0);
+    const checked = await cli('plugin', 'check', dir);
+    expect(checked.stdout).toBe('ok   src/index.ts keeps every customizer law\n');
+    expect(checked.code).toBe(0);
+  });
+
+  it("prints where a customizer's rendering differs from expected.json, path by path, and exits 1", async () => {
+    const dir = await scaffold('customizer');
+    const file = join(dir, 'fixtures', 'expected.json');
+    const expected = JSON.parse(readFileSync(file, 'utf8')) as Record<string, { metadata: { labels: Record<string, string> } }>;
+    expected['edge-2']!.metadata.labels.tier = 'silver';
+    writeFileSync(file, JSON.stringify(expected));
+    const { code, stdout } = await cli('plugin', 'test', dir, '--runner', 'inline');
+    expect(stdout).toContain('  edge-2.metadata.labels.tier: expected "silver", got "bronze"\n');
+    expect(code).toBe(1);
+  });
+
+  it('names the field of a customizer target that is invalid', async () => {
+    const dir = await scaffold('customizer');
+    writeFileSync(join(dir, 'fixtures', 'targets.json'), JSON.stringify({ chain: [{ id: 'center', kind: 'center' }, { id: 'paris', kind: 'site' }], destinations: [{ id: 'edge-1', kind: 'site' }] }));
+    const { code, stderr } = await cli('plugin', 'test', dir);
+    expect(code).toBe(2);
+    expect(stderr).toContain('targets.json');
+    expect(stderr).toContain('destinations[0].kind');
   });
 
   it('names the line of a fixture that is not JSON and the field of a report that is invalid', async () => {
