@@ -6,6 +6,7 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { FilePluginCatalog } from '../core/catalog/index.js';
 import { ErrorCodes } from '../core/errors.js';
 import { cli } from './support/cli.js';
 
@@ -121,5 +122,21 @@ describe('edgesum plugin test', () => {
     const wrong = await cli('plugin', 'check', dir);
     expect(wrong.code).toBe(2);
     expect(wrong.stderr).toContain('edgesum.kind');
+  });
+});
+
+describe('edgesum plugin list', () => {
+  it('lists every built-in plugin of every kind with its description and options, as text and as JSON', async () => {
+    const json = await cli('plugin', 'list', '--json');
+    expect(json.code).toBe(0);
+    const { plugins } = JSON.parse(json.stdout) as { plugins: { spec: string; kind: string; description: string; options: string }[] };
+    expect(plugins.map((plugin) => plugin.spec)).toEqual(new FilePluginCatalog().builtins().map((name) => `builtin:${name}`));
+    expect(new Set(plugins.map((plugin) => plugin.kind))).toEqual(new Set(['reducer', 'policy', 'customizer']));
+    for (const plugin of plugins) expect(plugin.description, plugin.spec).not.toBe('');
+    expect(plugins.find((plugin) => plugin.spec === 'builtin:top-k')?.options).toBe('field: string, k?: integer, order?: "desc" | "asc"');
+    expect(plugins.find((plugin) => plugin.spec === 'builtin:overrides')).toMatchObject({ kind: 'customizer', options: 'match?: "first" | "last", rules: object[]' });
+    const text = await cli('plugin', 'list');
+    expect(text.stdout).toMatch(/^builtin:labels-template +customizer +Fills \{\{ \.labels\.KEY \}\}/m);
+    expect(text.stdout).toMatch(/^ +options: defaults\?: object$/m);
   });
 });
