@@ -130,11 +130,12 @@ class Runner {
 
   /** Runs `run` rendering at another `now` or with another seed. */
   with<T>(override: { now?: string; seed?: number }, run: () => T): T {
+    const before = this.override;
     this.override = override;
     try {
       return run();
     } finally {
-      this.override = {};
+      this.override = before;
     }
   }
 
