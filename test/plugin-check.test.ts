@@ -65,6 +65,15 @@ describe('edgesum plugin check', () => {
     expect(stdout).toContain('EDGESUM_PLUGIN_TIMEOUT');
   });
 
+  it('stops a customizer whose customize never returns in the sandbox, without hanging on its laws', async () => {
+    const dir = await projectWith('customizer', 'test/fixtures/kit/date-now-customizer.ts');
+    writeFileSync(join(dir, 'src', 'index.ts'), "export default { name: 'spin', version: '1.0.0', customize() { for (;;) {} } };\n");
+    const { code, stdout } = await cli('plugin', 'check', dir);
+    expect(code).toBe(1);
+    expect(stdout).toMatch(/^✗ limits in customize \(\S*src\/index\.ts:1:\d+\)$/m);
+    expect(stdout).toContain('EDGESUM_PLUGIN_TIMEOUT');
+  });
+
   it('shrinks an average of averages to two reports in two parts, printed as JSON', async () => {
     const dir = await projectWith('reducer', 'test/fixtures/plugins/average-of-averages.ts');
     const { stdout } = await cli('plugin', 'check', dir, '--json');
