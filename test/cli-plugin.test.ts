@@ -90,13 +90,17 @@ describe('edgesum plugin test', () => {
     expect(code).toBe(1);
   });
 
-  it('names the field of a customizer target that is invalid', async () => {
+  it('names the field of a customizer target that is invalid and refuses two destinations with one id', async () => {
     const dir = await scaffold('customizer');
     writeFileSync(join(dir, 'fixtures', 'targets.json'), JSON.stringify({ chain: [{ id: 'center', kind: 'center' }, { id: 'paris', kind: 'site' }], destinations: [{ id: 'edge-1', kind: 'site' }] }));
     const { code, stderr } = await cli('plugin', 'test', dir);
     expect(code).toBe(2);
     expect(stderr).toContain('targets.json');
     expect(stderr).toContain('destinations[0].kind');
+    writeFileSync(join(dir, 'fixtures', 'targets.json'), JSON.stringify({ chain: [{ id: 'center', kind: 'center' }, { id: 'paris', kind: 'site' }], destinations: [{ id: 'edge-1' }, { id: 'edge-1' }] }));
+    const twice = await cli('plugin', 'check', dir);
+    expect(twice.code).toBe(2);
+    expect(twice.stderr).toContain('two destinations have the same id');
   });
 
   it('names the line of a fixture that is not JSON and the field of a report that is invalid', async () => {

@@ -20,7 +20,7 @@ export interface PluginCommandDeps {
 /** Adds `edgesum plugin new|build|test|check|list`, the plugin author kit. */
 export function addPluginCommands(program: Command, deps: PluginCommandDeps): void {
   const { output, state } = deps;
-  const plugin = program.command('plugin').description('write a plugin: scaffold a repository, build it, run its fixtures, check its laws');
+  const plugin = program.command('plugin').description('write a plugin: scaffold a repository, build it, run its fixtures, check its laws; list the built-ins');
   const kinds = Object.entries(pluginKinds)
     .map(([name, kind]) => `${name} (${kind.summary})`)
     .join('; ');

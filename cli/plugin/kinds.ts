@@ -201,7 +201,10 @@ const TargetsSchema = z.strictObject({
     .array(z.strictObject({ id: z.string().min(1), kind: z.enum(['center', 'region', 'site']), labels }))
     .min(1)
     .refine((chain) => chain[0]!.kind === 'center' && chain.at(-1)!.kind === 'site', 'a chain runs from the center down to a site'),
-  destinations: z.array(z.strictObject({ id: z.string().min(1), kind: z.literal('destination').default('destination'), labels })).min(1),
+  destinations: z
+    .array(z.strictObject({ id: z.string().min(1), kind: z.literal('destination').default('destination'), labels }))
+    .min(1)
+    .refine((destinations) => new Set(destinations.map((destination) => destination.id)).size === destinations.length, 'two destinations have the same id: expected.json holds one rendering per id'),
 });
 
 function customizerFixtures(project: PluginProject): CustomizerFixtures {
