@@ -6,6 +6,7 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { FilePluginCatalog } from '../core/catalog/index.js';
 import { ErrorCodes } from '../core/errors.js';
 import { cli } from './support/cli.js';
 
@@ -40,7 +41,7 @@ describe('edgesum plugin new', () => {
   it('refuses an unknown kind, listing the kinds, and a folder that is not empty', async () => {
     const unknown = await cli('plugin', 'new', 'p', '--kind', 'widget', '--dir', join(fresh(), 'p'));
     expect(unknown.code).toBe(2);
-    expect(unknown.stderr).toContain('the kinds are reducer, policy');
+    expect(unknown.stderr).toContain('the kinds are reducer, policy, customizer');
     const dir = await scaffold('policy');
     const again = await cli('plugin', 'new', 'p', '--kind', 'policy', '--dir', dir);
     expect(again.code).toBe(2);
@@ -68,6 +69,40 @@ describe('edgesum plugin test', () => {
     expect(code).toBe(0);
   });
 
+  it('renders a scaffolded customizer level by level in the sandbox and passes its check as written', async () => {
+    const dir = await scaffold('customizer');
+    const tested = await cli('plugin', 'test', dir);
+    expect(tested.stdout).toBe('ok   2 destinations render as fixtures/expected.json says\n');
+    expect(tested.code).toBe(0);
+    const checked = await cli('plugin', 'check', dir);
+    expect(checked.stdout).toBe('ok   src/index.ts keeps every customizer law\n');
+    expect(checked.code).toBe(0);
+  });
+
+  it("prints where a customizer's rendering differs from expected.json, path by path, and exits 1", async () => {
+    const dir = await scaffold('customizer');
+    const file = join(dir, 'fixtures', 'expected.json');
+    const expected = JSON.parse(readFileSync(file, 'utf8')) as Record<string, { metadata: { labels: Record<string, string> } }>;
+    expected['edge-2']!.metadata.labels.tier = 'silver';
+    writeFileSync(file, JSON.stringify(expected));
+    const { code, stdout } = await cli('plugin', 'test', dir, '--runner', 'inline');
+    expect(stdout).toContain('  edge-2.metadata.labels.tier: expected "silver", got "bronze"\n');
+    expect(code).toBe(1);
+  });
+
+  it('names the field of a customizer target that is invalid and refuses two destinations with one id', async () => {
+    const dir = await scaffold('customizer');
+    writeFileSync(join(dir, 'fixtures', 'targets.json'), JSON.stringify({ chain: [{ id: 'center', kind: 'center' }, { id: 'paris', kind: 'site' }], destinations: [{ id: 'edge-1', kind: 'site' }] }));
+    const { code, stderr } = await cli('plugin', 'test', dir);
+    expect(code).toBe(2);
+    expect(stderr).toContain('targets.json');
+    expect(stderr).toContain('destinations[0].kind');
+    writeFileSync(join(dir, 'fixtures', 'targets.json'), JSON.stringify({ chain: [{ id: 'center', kind: 'center' }, { id: 'paris', kind: 'site' }], destinations: [{ id: 'edge-1' }, { id: 'edge-1' }] }));
+    const twice = await cli('plugin', 'check', dir);
+    expect(twice.code).toBe(2);
+    expect(twice.stderr).toContain('two destinations have the same id');
+  });
+
   it('names the line of a fixture that is not JSON and the field of a report that is invalid', async () => {
     const dir = await scaffold('reducer');
     const reports = join(dir, 'fixtures', 'reports.jsonl');
@@ -91,5 +126,21 @@ describe('edgesum plugin test', () => {
     const wrong = await cli('plugin', 'check', dir);
     expect(wrong.code).toBe(2);
     expect(wrong.stderr).toContain('edgesum.kind');
+  });
+});
+
+describe('edgesum plugin list', () => {
+  it('lists every built-in plugin of every kind with its description and options, as text and as JSON', async () => {
+    const json = await cli('plugin', 'list', '--json');
+    expect(json.code).toBe(0);
+    const { plugins } = JSON.parse(json.stdout) as { plugins: { spec: string; kind: string; description: string; options: string }[] };
+    expect(plugins.map((plugin) => plugin.spec)).toEqual(new FilePluginCatalog().builtins().map((name) => `builtin:${name}`));
+    expect(new Set(plugins.map((plugin) => plugin.kind))).toEqual(new Set(['reducer', 'policy', 'customizer']));
+    for (const plugin of plugins) expect(plugin.description, plugin.spec).not.toBe('');
+    expect(plugins.find((plugin) => plugin.spec === 'builtin:top-k')?.options).toBe('field: string, k?: integer, order?: "desc" | "asc"');
+    expect(plugins.find((plugin) => plugin.spec === 'builtin:overrides')).toMatchObject({ kind: 'customizer', options: 'match?: "first" | "last", rules: object[]' });
+    const text = await cli('plugin', 'list');
+    expect(text.stdout).toMatch(/^builtin:labels-template +customizer +Fills \{\{ \.labels\.KEY \}\}/m);
+    expect(text.stdout).toMatch(/^ +options: defaults\?: object$/m);
   });
 });

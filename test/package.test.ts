@@ -241,7 +241,7 @@ describe('plugin repositories scaffolded by the installed edgesum, outside the r
   let dir: string;
   let edgesum: string;
   beforeAll(() => {
-    // One install for both plugins: their own node_modules would hold the same edgesum and TypeScript,
+    // One install for every plugin: their own node_modules would hold the same edgesum and TypeScript,
     // and Node and npm look for both up the tree.
     dir = join(work, 'plugins');
     mkdirSync(dir);
@@ -252,17 +252,17 @@ describe('plugin repositories scaffolded by the installed edgesum, outside the r
   }, 300_000);
 
   /** The README's "Write your first plugin" commands, for `kind`; `npm install` was done once above. */
-  function readmeCommands(kind: 'reducer' | 'policy'): string[] {
+  function readmeCommands(kind: 'reducer' | 'policy' | 'customizer'): string[] {
     const readme = readFileSync(join(repo, 'README.md'), 'utf8');
     const block = /```sh\n([\s\S]*?)```/.exec(readme.slice(readme.indexOf('## Write your first plugin')))![1]!;
     return block
       .split('\n')
       .map((line) => line.replace(/\s+#.*$/, '').trim())
       .filter((line) => line !== '' && line !== 'npm install')
-      .map((line) => (kind === 'reducer' ? line : line.replace('--kind reducer', `--kind ${kind}`).replace('ready-replicas', 'first-policy')));
+      .map((line) => (kind === 'reducer' ? line : line.replace('--kind reducer', `--kind ${kind}`).replace('ready-replicas', `first-${kind}`)));
   }
 
-  for (const kind of ['reducer', 'policy'] as const) {
+  for (const kind of ['reducer', 'policy', 'customizer'] as const) {
     it(`runs the README's first ${kind}: new, build, test and check pass with no edits`, () => {
       let cwd = dir;
       for (const command of readmeCommands(kind)) {

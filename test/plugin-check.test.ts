@@ -9,14 +9,14 @@ import { describe, expect, it } from 'vitest';
 import { cli } from './support/cli.js';
 
 /** A scaffolded repository of `kind` whose plugin is the fixture `file`, importing the contract as a plugin author does. */
-async function projectWith(kind: 'reducer' | 'policy', file: string): Promise<string> {
+async function projectWith(kind: 'reducer' | 'policy' | 'customizer', file: string): Promise<string> {
   const dir = join(mkdtempSync(join(tmpdir(), 'edgesum-kit-')), 'plugin');
   expect((await cli('plugin', 'new', 'subject', '--kind', kind, '--dir', dir)).code).toBe(0);
   writeFileSync(join(dir, 'src', 'index.ts'), readFileSync(file, 'utf8').replace(/'(\.\.\/)+core\/contract\.js'/, "'edgesum/plugin'"));
   return dir;
 }
 
-const broken: { name: string; kind: 'reducer' | 'policy'; file: string; law: string; hook: string; line: number }[] = [
+const broken: { name: string; kind: 'reducer' | 'policy' | 'customizer'; file: string; law: string; hook: string; line: number }[] = [
   { name: 'an average of averages', kind: 'reducer', file: 'test/fixtures/plugins/average-of-averages.ts', law: 'partition-independence', hook: 'merge', line: 16 },
   { name: 'an order-dependent reducer', kind: 'reducer', file: 'test/fixtures/kit/order-dependent.ts', law: 'order-insensitivity', hook: 'add', line: 8 },
   { name: 'Math.random in add', kind: 'reducer', file: 'test/fixtures/kit/math-random.ts', law: 'randomness', hook: 'add', line: 8 },
@@ -27,6 +27,8 @@ const broken: { name: string; kind: 'reducer' | 'policy'; file: string; law: str
   { name: 'a summary past the output limit on 10,000 reports', kind: 'reducer', file: 'test/fixtures/kit/big-summary.ts', law: 'limits', hook: 'finish', line: 20 },
   { name: 'Date.now() in a policy', kind: 'policy', file: 'test/fixtures/kit/date-now-policy.ts', law: 'clock', hook: 'decide', line: 7 },
   { name: 'a non-idempotent policy', kind: 'policy', file: 'test/fixtures/kit/non-idempotent-policy.ts', law: 'idempotence', hook: 'decide', line: 7 },
+  { name: 'Date.now() in a customizer', kind: 'customizer', file: 'test/fixtures/kit/date-now-customizer.ts', law: 'clock', hook: 'customize', line: 7 },
+  { name: 'a customizer declared idempotent that is not', kind: 'customizer', file: 'test/fixtures/kit/non-idempotent-customizer.ts', law: 'idempotence', hook: 'customize', line: 8 },
 ];
 
 describe('edgesum plugin check', () => {
@@ -54,12 +56,15 @@ describe('edgesum plugin check', () => {
     expect(stdout).toContain('the other laws were not checked');
   });
 
-  it('stops a policy whose decide never returns in the sandbox, without hanging on its laws', async () => {
-    const dir = await projectWith('policy', 'test/fixtures/kit/date-now-policy.ts');
-    writeFileSync(join(dir, 'src', 'index.ts'), "export default { name: 'spin', version: '1.0.0', decide() { for (;;) {} } };\n");
+  it.each([
+    ['policy', 'decide'],
+    ['customizer', 'customize'],
+  ] as const)('stops a %s whose %s never returns in the sandbox, without hanging on its laws', async (kind, hook) => {
+    const dir = await projectWith(kind, `test/fixtures/kit/date-now-${kind}.ts`);
+    writeFileSync(join(dir, 'src', 'index.ts'), `export default { name: 'spin', version: '1.0.0', ${hook}() { for (;;) {} } };\n`);
     const { code, stdout } = await cli('plugin', 'check', dir);
     expect(code).toBe(1);
-    expect(stdout).toMatch(/^✗ limits in decide \(\S*src\/index\.ts:1:\d+\)$/m);
+    expect(stdout).toMatch(new RegExp(`^✗ limits in ${hook} \\(\\S*src/index\\.ts:1:\\d+\\)$`, 'm'));
     expect(stdout).toContain('EDGESUM_PLUGIN_TIMEOUT');
   });
 

@@ -1,8 +1,8 @@
-import type { Json, Policy, PolicyInput, Reducer, StatusReport } from '../../core/contract.js';
+import type { Customizer, CustomizeTarget, Json, Policy, PolicyInput, Reducer, StatusReport } from '../../core/contract.js';
 import { asEdgesumError, ErrorCodes, PluginTimeoutError } from '../../core/errors.js';
 import { reduceOnce } from '../../core/pipeline/index.js';
-import type { PluginRunner } from '../../core/ports/index.js';
-import { checkPolicyConformance, checkReducerLaws, environmentOf, type Violation } from '../../core/testing/index.js';
+import type { CustomizerHandle, PluginRunner } from '../../core/ports/index.js';
+import { checkCustomizerLaws, checkPolicyConformance, checkReducerLaws, environmentOf, type Violation } from '../../core/testing/index.js';
 import { shrinkDealt, shrinkSubset } from './shrink.js';
 import type { PluginProject } from './project.js';
 
@@ -24,7 +24,16 @@ export interface LawFinding {
  */
 export type Counterexample =
   | { readonly reports: readonly StatusReport[]; readonly partitions: readonly (readonly string[])[]; readonly of: number }
-  | { readonly input: PolicyInput; readonly case: string; readonly of: number };
+  | { readonly input: PolicyInput; readonly case: string; readonly of: number }
+  | (CustomizerFixtures & { readonly of: number });
+
+/** What a customizer's fixtures hold: the object, the levels above a site's destinations, and those. */
+export interface CustomizerFixtures {
+  readonly options: Json;
+  readonly object: Json;
+  readonly chain: readonly CustomizeTarget[];
+  readonly destinations: readonly CustomizeTarget[];
+}
 
 /** The batch the limits are checked on: as many reports as a large site folds at once. */
 export const limitsBatch = 10_000;
@@ -156,6 +165,49 @@ export async function checkPolicy(policy: Policy, cases: readonly { name: string
   return findings;
 }
 
+/**
+ * Renders the fixture object down the chain, one level at a time as the hierarchy does (each level
+ * gets a JSON copy of its parent's rendering), then for every destination: the renderings by id.
+ */
+export async function renderFixtures(handle: CustomizerHandle, fixtures: CustomizerFixtures): Promise<Record<string, Json>> {
+  const call = (level: CustomizeTarget) => ({ options: fixtures.options, pattern: 'fixtures', level: { id: level.id, kind: level.kind === 'destination' ? ('site' as const) : level.kind }, now });
+  let object = fixtures.object;
+  for (const [i, level] of fixtures.chain.entries()) [object] = (await handle.customize([{ object, target: level, chain: fixtures.chain.slice(0, i) }], call(level))) as [Json];
+  const site = fixtures.chain.at(-1)!;
+  const rendered = await handle.customize(
+    fixtures.destinations.map((target) => ({ object, target, chain: fixtures.chain })),
+    call(site),
+  );
+  return Object.fromEntries(fixtures.destinations.map((target, i) => [target.id, rendered[i]!]));
+}
+
+/**
+ * Checks a customizer on its fixtures: first rendering them in the sandbox, where a `customize`
+ * that never returns is stopped (the laws are then skipped: they call it in this process), then the
+ * laws of `checkCustomizerLaws`, each violation shrunk to the fewest destinations.
+ */
+export async function checkCustomizer(customizer: Customizer, fixtures: CustomizerFixtures, handle: CustomizerHandle, runner: PluginRunner): Promise<LawFinding[]> {
+  try {
+    await renderFixtures(handle, fixtures);
+  } catch (error) {
+    if (error instanceof PluginTimeoutError) {
+      const at = environmentOf(customizer)?.locate?.('customize');
+      return [{ law: 'limits', hook: 'customize', ...(at === undefined ? {} : { at }), message: `rendering the fixtures in the ${runner.name} sandbox failed: ${error.code}: ${error.message}; the laws were not checked, as a customize that never returns would hang them` }];
+    }
+  }
+  const laws = (destinations: readonly CustomizeTarget[]) => checkCustomizerLaws(customizer, { ...fixtures, destinations });
+  const findings: LawFinding[] = [];
+  const done = new Set<string>();
+  for (const violation of laws(fixtures.destinations)) {
+    if (done.has(violation.law)) continue;
+    done.add(violation.law);
+    const destinations = violation.law === 'arguments' ? undefined : shrinkSubset(fixtures.destinations, (some) => some.length > 0 && laws(some).some((found) => found.law === violation.law));
+    const again = destinations === undefined ? undefined : laws(destinations).find((found) => found.law === violation.law);
+    findings.push(finding(customizer, { hook: 'customize', ...(again ?? violation) }, { ...fixtures, destinations: destinations ?? fixtures.destinations, of: fixtures.destinations.length }));
+  }
+  return findings;
+}
+
 /** Findings for people: the law, the hook and its source line, what happened, and the counterexample in full JSON. */
 export function formatFindings(findings: readonly LawFinding[]): string {
   return findings
@@ -166,6 +218,10 @@ export function formatFindings(findings: readonly LawFinding[]): string {
       if (example !== undefined && 'reports' in example) {
         lines.push(`  counterexample: ${example.reports.length} of the ${example.of} fixture reports, folded in this order, dealt into ${example.partitions.length} part${example.partitions.length === 1 ? '' : 's'}: ${example.partitions.map((part) => `[${part.join(', ')}]`).join(' ')}`);
         for (const report of example.reports) lines.push(`    ${JSON.stringify(report)}`);
+      } else if (example !== undefined && 'destinations' in example) {
+        lines.push(`  counterexample: ${example.destinations.length} of the ${example.of} fixture destinations, below ${example.chain.map((level) => level.id).join(' > ')}:`);
+        for (const destination of example.destinations) lines.push(`    ${JSON.stringify(destination)}`);
+        lines.push('  rendering the object:', `    ${JSON.stringify(example.object)}`);
       } else if (example !== undefined) {
         lines.push(`  counterexample: case ${example.case} with ${example.input.children.length} of its ${example.of} children:`);
         lines.push(`    ${JSON.stringify(example.input)}`);

@@ -1,9 +1,11 @@
 import type { Command, Option } from 'commander';
+import { FilePluginCatalog } from '../../core/catalog/index.js';
 import type { PluginRunner } from '../../core/ports/index.js';
 import type { Output } from '../io.js';
 import { buildCommand } from './build.js';
 import { formatFindings } from './check.js';
 import { kindNamed, pluginKinds, type KitDeps, type PluginKind } from './kinds.js';
+import { listCommand } from './list.js';
 import { newCommand } from './new.js';
 import { readProject, type PluginProject } from './project.js';
 
@@ -15,10 +17,10 @@ export interface PluginCommandDeps {
   readonly withRunner: (name: string, command: (runner: PluginRunner) => Promise<number>) => Promise<number>;
 }
 
-/** Adds `edgesum plugin new|build|test|check`, the plugin author kit. */
+/** Adds `edgesum plugin new|build|test|check|list`, the plugin author kit. */
 export function addPluginCommands(program: Command, deps: PluginCommandDeps): void {
   const { output, state } = deps;
-  const plugin = program.command('plugin').description('write a plugin: scaffold a repository, build it, run its fixtures, check its laws');
+  const plugin = program.command('plugin').description('write a plugin: scaffold a repository, build it, run its fixtures, check its laws; list the built-ins');
   const kinds = Object.entries(pluginKinds)
     .map(([name, kind]) => `${name} (${kind.summary})`)
     .join('; ');
@@ -30,6 +32,13 @@ export function addPluginCommands(program: Command, deps: PluginCommandDeps): vo
     .option('--json', 'print what was written as JSON')
     .action((name: string, flags: { kind: string; dir?: string; json?: boolean }) => {
       state.exitCode = newCommand(name, flags, { output, json: flags.json === true });
+    });
+  plugin
+    .command('list')
+    .description('list the built-in plugins of every kind: name, kind, what each does and its options')
+    .option('--json', 'print them as JSON')
+    .action(async (flags: { json?: boolean }) => {
+      state.exitCode = await listCommand(new FilePluginCatalog(), { output, json: flags.json === true });
     });
   plugin
     .command('build [dir]')

@@ -1,18 +1,19 @@
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
-import { loadPolicy, loadReducer } from '../../app/testing.js';
+import { z } from 'zod';
+import { loadCustomizer, loadPolicy, loadReducer } from '../../app/testing.js';
 import type { Json, PolicyInput, StatusReport } from '../../core/contract.js';
 import { ErrorCodes, ValidationError } from '../../core/errors.js';
 import { parseOrThrow, parseReports } from '../../core/model/index.js';
 import { compileOptions, latestReports, reduceOnce } from '../../core/pipeline/index.js';
-import type { PluginRunner } from '../../core/ports/index.js';
+import type { CustomizerHandle, PluginRunner } from '../../core/ports/index.js';
 import { PolicyInputSchema } from '../../core/rollout/index.js';
 import { diffJson, formatJsonDiff } from '../../core/testing/index.js';
 import { decideCases } from '../cases.js';
 import type { Output } from '../io.js';
-import { checkPolicy, checkReducer, type LawFinding } from './check.js';
+import { checkCustomizer, checkPolicy, checkReducer, renderFixtures, type CustomizerFixtures, type LawFinding } from './check.js';
 import { shown, type PluginProject } from './project.js';
-import { policyFiles, reducerFiles } from './templates.js';
+import { customizerFiles, policyFiles, reducerFiles } from './templates.js';
 
 /** What the `edgesum plugin` commands need from a command run. */
 export interface KitDeps {
@@ -97,8 +98,41 @@ checks every policy law on every case's input.`,
   },
 };
 
+const customizerKind: PluginKind = {
+  summary: 'a customizer: renders an object for each level and destination',
+  files: customizerFiles,
+  contractType: 'Customizer',
+  tryIt: 'edgesum customize --pattern <pattern.json> --object fixtures/object.json --destination edge-1',
+  fixturesDoc: `## Fixtures
+
+\`fixtures/object.json\` holds the object a pattern starts from; \`fixtures/targets.json\` the levels it
+passes through (\`chain\`: center, region, site, each with its labels) and the site's
+\`destinations\`; \`fixtures/options.json\` the customizer's options; \`fixtures/expected.json\` each
+destination's rendering, by id. \`edgesum plugin test\` renders the object level by level in the
+sandbox (at \`now\` = ${fixtureNow}), as the hierarchy does, and prints where a rendering differs
+from the expected one, path by path. \`edgesum plugin check\` checks every customizer law on the same
+object and targets.`,
+  async test(project, deps) {
+    const fixtures = customizerFixtures(project);
+    const expected = readJson(join(project.fixtures, 'expected.json'));
+    const handle = await loadCustomizerHandle(project, deps.runner);
+    const options = compileOptions(handle.info)(fixtures.options, { where: relative(project.dir, join(project.fixtures, 'options.json')) });
+    const rendered = await renderFixtures(handle, { ...fixtures, options });
+    const diff = diffJson(expected, rendered);
+    if (deps.json) deps.output.out(`${JSON.stringify({ ok: diff.length === 0, rendered, diff })}\n`);
+    else if (diff.length === 0) deps.output.out(`ok   ${fixtures.destinations.length} destinations render as fixtures/expected.json says\n`);
+    else deps.output.out(`FAIL the renderings of fixtures/object.json differ from fixtures/expected.json:\n${formatJsonDiff(diff, '  ')}\n`);
+    return diff.length === 0 ? 0 : 1;
+  },
+  async check(project, deps) {
+    const fixtures = customizerFixtures(project);
+    const customizer = await loadCustomizer(project.source.entry);
+    return checkCustomizer(customizer, fixtures, await loadCustomizerHandle(project, deps.runner), deps.runner);
+  },
+};
+
 /** Every kind `edgesum plugin` knows, by the name `--kind` and `package.json` use. */
-export const pluginKinds: Readonly<Record<string, PluginKind>> = { reducer: reducerKind, policy: policyKind };
+export const pluginKinds: Readonly<Record<string, PluginKind>> = { reducer: reducerKind, policy: policyKind, customizer: customizerKind };
 
 /** The kind of a project or a `--kind` flag, or a usage error listing the kinds. */
 export function kindNamed(name: string, where: string): PluginKind {
@@ -154,4 +188,29 @@ function policyCases(project: PluginProject): { name: string; options: Json; inp
     const input = parseOrThrow(PolicyInputSchema, readJson(join(root, name, 'input.json')), `${name}/input.json`, ErrorCodes.InvalidPolicyInput) as PolicyInput;
     return { name, options, input };
   });
+}
+
+function loadCustomizerHandle(project: PluginProject, runner: PluginRunner): Promise<CustomizerHandle> {
+  if (runner.loadCustomizer === undefined) throw new ValidationError(ErrorCodes.Usage, `the ${runner.name} runner does not run customizers`);
+  return runner.loadCustomizer(project.source);
+}
+
+const labels = z.record(z.string().min(1), z.string()).default({});
+const TargetsSchema = z.strictObject({
+  chain: z
+    .array(z.strictObject({ id: z.string().min(1), kind: z.enum(['center', 'region', 'site']), labels }))
+    .min(1)
+    .refine((chain) => chain[0]!.kind === 'center' && chain.at(-1)!.kind === 'site', 'a chain runs from the center down to a site'),
+  destinations: z
+    .array(z.strictObject({ id: z.string().min(1), kind: z.literal('destination').default('destination'), labels }))
+    .min(1)
+    .refine((destinations) => new Set(destinations.map((destination) => destination.id)).size === destinations.length, 'two destinations have the same id: expected.json holds one rendering per id'),
+});
+
+function customizerFixtures(project: PluginProject): CustomizerFixtures {
+  const optionsFile = join(project.fixtures, 'options.json');
+  const options = existsSync(optionsFile) ? readJson(optionsFile) : {};
+  const targetsFile = join(project.fixtures, 'targets.json');
+  const targets = parseOrThrow(TargetsSchema, readJson(targetsFile), shown(targetsFile), ErrorCodes.InvalidInput);
+  return { options, object: readJson(join(project.fixtures, 'object.json')), chain: targets.chain, destinations: targets.destinations };
 }

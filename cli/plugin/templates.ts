@@ -229,3 +229,83 @@ for (const name of cases) {
 `,
   };
 }
+
+/** The customizer template: copies labels of each level and destination into the object's labels. */
+export function customizerFiles(name: string): Record<string, string> {
+  const json = (value: unknown) => `${JSON.stringify(value, null, 2)}\n`;
+  const object = { apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: 'web', namespace: 'shop', labels: { app: 'web' } }, spec: { replicas: 2 } };
+  const chain = [
+    { id: 'center', kind: 'center', labels: {} },
+    { id: 'eu', kind: 'region', labels: { region: 'eu' } },
+    { id: 'eu-paris', kind: 'site', labels: { region: 'eu', zone: 'eu-west-3a' } },
+  ];
+  const destinations = [
+    { id: 'edge-1', kind: 'destination', labels: { tier: 'gold' } },
+    { id: 'edge-2', kind: 'destination', labels: { tier: 'bronze', zone: 'eu-west-3b' } },
+  ];
+  const rendered = (extra: Record<string, string>) => ({ ...object, metadata: { ...object.metadata, labels: { app: 'web', region: 'eu', zone: 'eu-west-3a', ...extra } } });
+  return {
+    'src/index.ts': `import { customizeFault, defineCustomizer, type Json, type JsonObject } from 'edgesum/plugin';
+
+type Options = { labels?: string[] };
+
+function isObject(value: Json | undefined): value is JsonObject {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+export default defineCustomizer<Options>({
+  name: ${JSON.stringify(name)},
+  version: '0.1.0',
+  description: "Copies the target's labels named in options.labels into metadata.labels",
+  idempotent: true,
+  options: {
+    type: 'object',
+    additionalProperties: false,
+    properties: { labels: { type: 'array', items: { type: 'string', minLength: 1 } } },
+  },
+  customize(object, target, ctx) {
+    if (!isObject(object)) throw customizeFault('', 'expected an object');
+    const metadata = object.metadata ?? {};
+    if (!isObject(metadata)) throw customizeFault('metadata', 'expected an object');
+    const labels = metadata.labels ?? {};
+    if (!isObject(labels)) throw customizeFault('metadata.labels', 'expected an object');
+    // A new object: the one received may be shared with sibling targets.
+    const copied: JsonObject = { ...labels };
+    for (const key of ctx.options.labels ?? ['region']) {
+      const value = target.labels[key];
+      if (value !== undefined) copied[key] = value;
+    }
+    return { ...object, metadata: { ...metadata, labels: copied } };
+  },
+});
+`,
+    'fixtures/options.json': json({ labels: ['region', 'zone', 'tier'] }),
+    'fixtures/object.json': json(object),
+    'fixtures/targets.json': json({ chain, destinations }),
+    'fixtures/expected.json': json({ 'edge-1': rendered({ tier: 'gold' }), 'edge-2': rendered({ tier: 'bronze', zone: 'eu-west-3b' }) }),
+    'test/plugin.test.mjs': `import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { test } from 'node:test';
+import { checkCustomizerLaws, loadCustomizer } from 'edgesum/testing';
+
+const read = (path) => JSON.parse(readFileSync(new URL(path, import.meta.url), 'utf8'));
+const customizer = await loadCustomizer(new URL('../src/index.ts', import.meta.url));
+const options = read('../fixtures/options.json');
+const object = read('../fixtures/object.json');
+const { chain, destinations } = read('../fixtures/targets.json');
+const expected = read('../fixtures/expected.json');
+const now = '2026-01-01T00:00:00Z';
+
+test('renders the fixture object for each destination as expected.json says', () => {
+  const atSite = chain.reduce((rendered, level, i) => customizer.customize(rendered, level, { options, chain: chain.slice(0, i), now, pattern: 'test' }), object);
+  for (const destination of destinations) {
+    assert.deepEqual(customizer.customize(atSite, destination, { options, chain, now, pattern: 'test' }), expected[destination.id]);
+  }
+});
+
+test('keeps the customizer laws on the fixtures', () => {
+  assert.deepEqual(checkCustomizerLaws(customizer, { options, object, chain, destinations }), []);
+});
+`,
+  };
+}
