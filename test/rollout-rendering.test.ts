@@ -121,6 +121,20 @@ describe('a rollout rendering its object level by level down the hierarchy', () 
     bare.dispose();
   });
 
+  it('refuses a rollout whose pattern is out of order or names a missing customizer, naming the field, before anything starts', async () => {
+    const hierarchy = await createHierarchy({ topology, bindings: [] }, { clock: new ManualClock(), runner });
+    const steps = pattern.customizers;
+    await expect(hierarchy.startRollout({ ...rollout('1.0.0'), customize: { pattern: { name: 'web', customizers: [steps[3]!, steps[0]!] }, object } })).rejects.toMatchObject({
+      code: ErrorCodes.InvalidRollout,
+      issues: [expect.objectContaining({ path: 'customize.pattern.customizers[1].level' })],
+    });
+    await expect(hierarchy.startRollout({ ...rollout('1.0.0'), customize: { pattern: { name: 'web', customizers: [{ plugin: 'builtin:no-such', level: 'site', options: {} }] }, object } })).rejects.toMatchObject({
+      message: expect.stringContaining('customizers[0]'),
+    });
+    expect(hierarchy.node('center').rollouts.ids()).toEqual([]);
+    await hierarchy.dispose();
+  });
+
   it('rejects a directive whose rendering hash does not match its object, and takes one without a rendering as before', () => {
     const base = { from: 'center', seq: 1, rollout: rollout('1.0.0'), startedAt: '2026-11-30T10:00:00Z', command: 'run', grant: { maxStarted: null, until: null } };
     const parse = (extra: object) => DirectiveMessageSchema.safeParse(JSON.parse(JSON.stringify({ ...base, ...extra })));
