@@ -42,6 +42,7 @@ export {
 } from '../core/model/index.js';
 export {
   RolloutSpecSchema,
+  RenderingEdgeAgent,
   PolicyInputSchema,
   DecisionSchema,
   type RolloutSpec,
@@ -51,6 +52,7 @@ export {
   type EdgeAgent,
   type EdgeDirective,
   type StateCounts,
+  type RenderingReport,
 } from '../core/rollout/index.js';
 
 // Ports with their built-in implementations.
@@ -103,7 +105,6 @@ export {
   renderChain,
   renderDown,
   renderFleet,
-  RenderingEdgeAgent,
   renderingHash,
   Renderings,
   topologyTree,

@@ -1,10 +1,10 @@
 import { readPath, type Json } from '../core/contract.js';
-import { ManualClock, toIso } from '../core/clock/index.js';
+import { ManualClock } from '../core/clock/index.js';
 import type { RootOptions } from '../app/container.js';
 import { createHierarchy } from '../app/container.js';
 import type { SummaryView } from '../core/pipeline/index.js';
-import { FilePluginCatalog } from '../core/catalog/index.js';
-import { changedPaths, loadPattern, parsePattern, renderFleet, Renderings, RenderingEdgeAgent, topologyTree } from '../core/customize/index.js';
+import { changedPaths, parsePattern } from '../core/customize/index.js';
+import type { RolloutSpecInput } from '../core/rollout/index.js';
 import { fleetBindings, fleetObject, fleetPattern, fleetReports, fleetRollout, fleetTopology } from '../core/sim/fleet.js';
 import { SimulatedEdges } from '../core/sim/edges.js';
 import { runRollout } from '../core/sim/rollout.js';
@@ -87,8 +87,7 @@ export async function demoCommand(flags: DemoFlags, deps: { output: Output; root
     failureRate: (destination) => (destination.labels.region === failingRegion && shape.regions > 1 ? 0.4 : 0),
     tampered: (destination) => destination.id === tampered,
   });
-  const agent = new RenderingEdgeAgent(edges);
-  const hierarchy = await createHierarchy({ topology, bindings: fleetBindings() }, { clock, edgeAgent: agent, ...deps.root });
+  const hierarchy = await createHierarchy({ topology, bindings: fleetBindings() }, { clock, edgeAgent: edges, ...deps.root });
   try {
     const reports = fleetReports(topology, { seed, now: clock.now() });
     const bar = progress(deps.output, 'ingesting reports');
@@ -107,18 +106,17 @@ export async function demoCommand(flags: DemoFlags, deps: { output: Output; root
     const status = await hierarchy.destinationStatus(probe);
     const elapsed = performance.now() - started;
     const rolloutStarted = performance.now();
-    const pattern = await loadPattern(parsePattern(fleetPattern(), 'the demo pattern'), hierarchy.runner, new FilePluginCatalog());
-    const rendering = await renderFleet(pattern, fleetObject(), fleetRollout().version, topologyTree(topology), new Renderings(), toIso(clock.now()));
-    agent.use(fleetRollout().id, rendering);
-    const rollout = await demoRollout(hierarchy, edges, clock, failingRegion, deps.output);
+    const pattern = parsePattern(fleetPattern(), 'the demo pattern');
+    const spec: RolloutSpecInput = { ...fleetRollout(), customize: { pattern, object: fleetObject() } };
+    const { rollout, rendering } = await demoRollout(hierarchy, spec, edges, clock, failingRegion, deps.output);
     const rolloutElapsed = performance.now() - rolloutStarted;
     await hierarchy.settle();
     const shown = [topology.destinations[0]!, topology.destinations[topology.destinations.length - 1]!];
     const customization: DemoCustomization = {
       pattern: pattern.name,
-      rendered: rendering.objects.size,
-      degraded: rendering.degraded.size,
-      sideBySide: shown.map((destination) => ({ destination: destination.id, labels: { ...destination.labels }, object: rendering.objects.get(destination.id)?.object ?? null })),
+      rendered: rendering?.rendered ?? 0,
+      degraded: rendering?.degraded ?? 0,
+      sideBySide: shown.map((destination) => ({ destination: destination.id, labels: { ...destination.labels }, object: hierarchy.node(destination.parent).rollouts.directiveFor(destination.id)?.object ?? null })),
       tampered,
       drift: (await hierarchy.summaries())['web-drift']!,
     };
@@ -141,8 +139,8 @@ export async function demoCommand(flags: DemoFlags, deps: { output: Output; root
   }
 }
 
-async function demoRollout(hierarchy: HierarchyType, edges: SimulatedEdges, clock: ManualClock, failingRegion: string, output: Output): Promise<DemoRollout> {
-  const spec = fleetRollout();
+/** Runs the demo rollout; its sites hand each edge the object the hierarchy rendered for it on the way down. */
+async function demoRollout(hierarchy: HierarchyType, spec: RolloutSpecInput, edges: SimulatedEdges, clock: ManualClock, failingRegion: string, output: Output): Promise<{ rollout: DemoRollout; rendering: RolloutStatus['rendering'] }> {
   const begin = clock.now();
   await hierarchy.startRollout(spec);
   const bar = progress(output, `rolling out ${spec.version}`);
@@ -151,14 +149,15 @@ async function demoRollout(hierarchy: HierarchyType, edges: SimulatedEdges, cloc
     onStep: (step) => bar.update(step.destinations.succeeded + step.destinations.failed + step.destinations['timed-out'], destinationsInScope(step)),
   });
   bar.end();
-  const { decisions, byLevel, ...rest } = status;
-  return {
+  const { decisions, byLevel, rendering, ...rest } = status;
+  const rollout = {
     ...rest,
     failingRegion,
     simulatedMinutes: Math.round((clock.now() - begin) / 60_000),
     byLevel: Object.fromEntries(Object.entries(byLevel).map(([level, entry]) => [level, entry.state])),
     decisions: meaningful(decisions),
   };
+  return { rollout, rendering };
 }
 
 /** Decisions that did something, without repeats of the same verdict at the same level. */

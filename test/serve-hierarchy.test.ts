@@ -1,6 +1,6 @@
 /**
  * A hierarchy of three processes (center, region, site) on loopback: health reported up, a version
- * rolled out down, the region killed with SIGKILL and restarted, and the center then holding what
+ * rolled out down with its object rendered by each level on the way, the region killed with SIGKILL and restarted, and the center then holding what
  * the same reports give in one process.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -9,7 +9,8 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { createHierarchy } from '../app/container.js';
 import { ManualClock } from '../core/clock/index.js';
-import type { StatusReport } from '../core/contract.js';
+import type { Json, StatusReport } from '../core/contract.js';
+import { renderingHash } from '../core/customize/index.js';
 import type { TopologyInput } from '../core/model/index.js';
 import { InlineRunner } from '../sandbox/inline.js';
 import { call, eventually, startNode, token, webReport, writeConfig, type NodeProcess } from './support/serve.js';
@@ -28,6 +29,17 @@ const bindings = [
   { name: 'web-health', reducer: 'builtin:health', selector: { workload: 'web' }, staleAfter: '100000h' },
   { name: 'web-versions', reducer: 'builtin:version-histogram', selector: { workload: 'web' }, staleAfter: '100000h' },
 ];
+const customize = {
+  pattern: {
+    name: 'web',
+    customizers: [
+      { plugin: 'builtin:image-tag', level: 'center', options: { containers: ['web'] } },
+      { name: 'site', plugin: 'builtin:overrides', level: 'site', options: { rules: [{ selector: {}, merge: { metadata: { annotations: { site: 'site-1' } } } }] } },
+      { plugin: 'builtin:labels-template', level: 'destination' },
+    ],
+  },
+  object: { metadata: { name: 'web', labels: { tier: '{{ .labels.tier }}' } }, spec: { template: { spec: { containers: [{ name: 'web', image: 'web:1.0.0' }] } } } },
+};
 const dir = mkdtempSync(join(tmpdir(), 'edgesum-three-'));
 const running = new Set<NodeProcess>();
 
@@ -53,7 +65,7 @@ async function start(config: string, ...args: string[]): Promise<NodeProcess> {
 const summaryOf = async (node: NodeProcess, name: string) => (await call(node.url, `/v1/summaries/${name}`, { token: 'admin' })).body as { value: Record<string, unknown>; coverage: Record<string, number> };
 
 describe('a hierarchy of three served processes', () => {
-  it('rolls a version out, reports health up, and loses nothing when the region is killed and restarted', async () => {
+  it('rolls a version out rendered level by level (each edge gets its own object and hash), reports health up, and loses nothing when the region is killed and restarted', async () => {
     const center = await start(configs.center, '--port', '0');
     let region = await start(configs.region, '--port', '0', '--parent-url', center.url);
     const site = await start(configs.site, '--port', '0', '--parent-url', region.url);
@@ -67,7 +79,7 @@ describe('a hierarchy of three served processes', () => {
     for (const id of edges) await post(webReport(id, 1, { version: '1.0.0' }));
     await eventually(async () => ((await summaryOf(center, 'web-versions')).value.total === 4 ? true : undefined), 'the center to count 4 copies');
 
-    const spec = { id: 'web-2', workload: 'web', version: '2.0.0', previousVersion: '1.0.0', policies: { center: { policy: 'builtin:all-at-once' }, region: { policy: 'builtin:all-at-once' }, site: { policy: 'builtin:all-at-once' } } };
+    const spec = { id: 'web-2', workload: 'web', version: '2.0.0', previousVersion: '1.0.0', policies: { center: { policy: 'builtin:all-at-once' }, region: { policy: 'builtin:all-at-once' }, site: { policy: 'builtin:all-at-once' } }, customize };
     expect((await call(center.url, '/v1/rollouts', { token: 'admin', body: spec })).status).toBe(201);
     // The edges: each applies the version its directive names, then reports it applied.
     for (const id of edges) {
@@ -76,13 +88,17 @@ describe('a hierarchy of three served processes', () => {
         return status === 200 && (body as { version: string }).version === '2.0.0' ? body : undefined;
       }, `the directive of ${id}`);
       expect(directive).toMatchObject({ rollout: 'web-2', version: '2.0.0' });
+      // Each level rendered its own part: the center the image, the site its annotation, then each edge's tier.
+      const { object, renderedHash } = directive as { object: Json; renderedHash: string };
+      expect(object).toMatchObject({ metadata: { annotations: { site: 'site-1' }, labels: { tier: id === 'edge-1' ? 'canary' : 'general' } }, spec: { template: { spec: { containers: [{ image: 'web:2.0.0' }] } } } });
+      expect(renderedHash).toBe(renderingHash(object));
       await post(webReport(id, 2, { version: '2.0.0', phase: 'Succeeded' }));
     }
     const done = await eventually(async () => {
       const { body } = await call(center.url, '/v1/rollouts/web-2', { token: 'admin' });
       return (body as { state: string }).state === 'succeeded' ? body : undefined;
     }, 'the rollout to succeed at the center');
-    expect(done).toMatchObject({ destinations: { succeeded: 4 }, byLevel: { center: { state: 'succeeded' }, 'region-1': { state: 'succeeded' }, 'site-1': { state: 'succeeded' } } });
+    expect(done).toMatchObject({ rendering: { rendered: 4, degraded: 0 }, destinations: { succeeded: 4 }, byLevel: { center: { state: 'succeeded' }, 'region-1': { state: 'succeeded' }, 'site-1': { state: 'succeeded' } } });
 
     expect(await call(center.url, '/v1/destinations/edge-3/status', { token: 'admin' })).toMatchObject({ status: 200, body: { destination: 'edge-3', level: 'site-1', reports: [{ seq: 2 }] } });
 

@@ -1,10 +1,11 @@
 import { z } from 'zod';
 import type { CustomizeTarget, Json } from '../contract.js';
 import type { PluginCatalog } from '../catalog/index.js';
-import { ErrorCodes, ValidationError } from '../errors.js';
+import { ErrorCodes } from '../errors.js';
 import { parseOrThrow } from '../model/parse.js';
 import type { CustomizerHandle, PluginLimits, PluginRunner } from '../ports/plugin-runner.js';
 import { compileOptions } from '../pipeline/config.js';
+import { PluginLoader } from '../pipeline/loader.js';
 
 /** The level kinds a step binds to, top down: the order in which a rendering applies them. */
 export const targetKinds = ['center', 'region', 'site', 'destination'] as const satisfies readonly CustomizeTarget['kind'][];
@@ -87,15 +88,16 @@ export interface LoadedPattern {
  * @throws ValidationError (`EDGESUM_INVALID_PATTERN`) for a runner without customizers, or the
  *   loader's and options validator's own errors naming the step.
  */
-export async function loadPattern(pattern: Pattern, runner: PluginRunner, catalog: PluginCatalog): Promise<LoadedPattern> {
-  if (runner.loadCustomizer === undefined) {
-    throw new ValidationError(ErrorCodes.InvalidPattern, `pattern "${pattern.name}": the ${runner.name} runner does not run customizers`);
-  }
-  const load = runner.loadCustomizer.bind(runner);
+export function loadPattern(pattern: Pattern, runner: PluginRunner, catalog: PluginCatalog): Promise<LoadedPattern> {
+  return loadPatternWith(pattern, new PluginLoader(runner, catalog));
+}
+
+/** {@link loadPattern} through a composition root's loader, which shares each customizer's runtime between patterns. */
+export async function loadPatternWith(pattern: Pattern, loader: PluginLoader): Promise<LoadedPattern> {
   const steps = await Promise.all(
     pattern.customizers.map(async (step, i): Promise<PatternStep> => {
       const where = `pattern "${pattern.name}" customizers[${i}]`;
-      const handle = await load(catalog.resolve(step.plugin, where), step.limits as Partial<PluginLimits> | undefined);
+      const handle = await loader.customizer(step.plugin, step.limits as Partial<PluginLimits> | undefined, where);
       const options = compileOptions(handle.info)(step.options as Json, { where: `${where} options` });
       return { name: step.name ?? step.plugin, level: step.level, handle, options };
     }),

@@ -229,4 +229,16 @@ export class Renderings {
   get(target: string): { object: Json; hash: string } | undefined {
     return this.last.get(target);
   }
+
+  /** Every target's last good rendering, to store. */
+  entries(): Record<string, { object: Json; hash: string }> {
+    return Object.fromEntries(this.last);
+  }
+
+  /** Takes back what {@link entries} stored; entries whose hash does not match their object are left out. */
+  restore(entries: Readonly<Record<string, { object: Json; hash: string }>>): void {
+    for (const [target, entry] of Object.entries(entries)) {
+      if (renderingHash(entry.object) === entry.hash) this.last.set(target, { object: entry.object, hash: entry.hash });
+    }
+  }
 }

@@ -1,7 +1,6 @@
 import type { CustomizeTarget, Json } from '../contract.js';
 import type { CustomizeError } from '../errors.js';
 import type { TopologyInput } from '../model/topology.js';
-import type { EdgeAgent, EdgeDirective } from '../rollout/edge-agent.js';
 import type { LoadedPattern } from './pattern.js';
 import { renderDown, Renderings, type RenderNode } from './render.js';
 
@@ -66,26 +65,4 @@ export async function renderFleet(pattern: LoadedPattern, object: Json, version:
   };
   visit(tree);
   return { objects, degraded };
-}
-
-/**
- * A site's agent that hands each edge the object rendered for it: every directive of a rollout with
- * a rendering goes on to `inner` with the destination's rendering and its hash. A directive of
- * another rollout, or for a destination without a rendering (its rendering failed and it has no
- * earlier one), goes on as it was.
- */
-export class RenderingEdgeAgent implements EdgeAgent {
-  private readonly renderings = new Map<string, FleetRendering>();
-
-  constructor(private readonly inner: EdgeAgent) {}
-
-  /** The renderings the directives of rollout `rollout` carry from now on. */
-  use(rollout: string, rendering: FleetRendering): void {
-    this.renderings.set(rollout, rendering);
-  }
-
-  apply(directive: EdgeDirective): void {
-    const rendered = this.renderings.get(directive.rollout)?.objects.get(directive.destination);
-    this.inner.apply(rendered === undefined ? directive : { ...directive, object: rendered.object, renderedHash: rendered.hash });
-  }
 }

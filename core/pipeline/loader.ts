@@ -1,6 +1,7 @@
 import type { Json } from '../contract.js';
 import type { PluginCatalog } from '../catalog/index.js';
-import type { PluginRunner, PolicyHandle, ReducerHandle } from '../ports/plugin-runner.js';
+import { ErrorCodes, ValidationError } from '../errors.js';
+import type { CustomizerHandle, PluginLimits, PluginRunner, PolicyHandle, ReducerHandle } from '../ports/plugin-runner.js';
 import { compileOptions, type BindingConfig, type OptionsValidator } from './config.js';
 
 /** A plugin, loaded, with its options validated against the plugin's schema. */
@@ -19,6 +20,7 @@ export class PluginLoader {
   private readonly reducers = new Map<string, Promise<Loaded<ReducerHandle>>>();
   /** Policy runtimes by plugin, with their compiled options schema, shared by every rollout that uses the plugin. */
   private readonly policies = new Map<string, Promise<{ handle: PolicyHandle; validate: OptionsValidator }>>();
+  private readonly customizers = new Map<string, Promise<CustomizerHandle>>();
 
   constructor(
     private readonly runner: PluginRunner,
@@ -56,6 +58,25 @@ export class PluginLoader {
     }
     const { handle, validate } = await pending;
     return { handle, options: validate(options, { where }) };
+  }
+
+  /**
+   * Loads a customizer once per plugin and limits, so every level and rollout whose pattern names
+   * it shares one runtime; a customizer gets its options with each call, like a policy.
+   *
+   * @throws ValidationError (`EDGESUM_INVALID_PATTERN`) for a runner without customizers.
+   */
+  customizer(plugin: string, limits: Partial<PluginLimits> | undefined, where: string): Promise<CustomizerHandle> {
+    const load = this.runner.loadCustomizer?.bind(this.runner);
+    if (load === undefined) return Promise.reject(new ValidationError(ErrorCodes.InvalidPattern, `${where}: the ${this.runner.name} runner does not run customizers`));
+    const id = JSON.stringify(['customizer', plugin, limits ?? null]);
+    let pending = this.customizers.get(id);
+    if (pending === undefined) {
+      pending = load(this.catalog.resolve(plugin, where), limits);
+      this.customizers.set(id, pending);
+      pending.catch(() => this.customizers.delete(id));
+    }
+    return pending;
   }
 
 }

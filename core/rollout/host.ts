@@ -8,7 +8,8 @@ import { RolloutController, type AuditEntry, type ChildSummary, type RolloutChil
 import type { EdgeAgent, EdgeDirective } from './edge-agent.js';
 import type { PluginLoader } from '../pipeline/index.js';
 import type { NodeStore } from '../storage/index.js';
-import { addCounts, DirectiveMessageSchema, emptyCounts, maxReportedDecisions, type DecisionView, type DirectiveMessage, type RolloutCommand, type RolloutReport, type StateCounts } from './messages.js';
+import { addCounts, DirectiveMessageSchema, emptyCounts, maxReportedDecisions, type DecisionView, type DirectiveMessage, type Rendered, type RolloutCommand, type RenderingReport, type RolloutReport, type StateCounts } from './messages.js';
+import { LevelRenderer } from './rendering.js';
 import { defaultAuditRetention, RolloutSpecSchema, type RolloutSpec } from './spec.js';
 
 /** One rollout's kept audit entries at a level, with their sizes, and how many were dropped. */
@@ -44,6 +45,8 @@ export interface LevelRolloutsDeps {
 const stateKey = 'rollouts';
 /** Prefix of the latest directive received per rollout, kept until a controller has acted on it. */
 const inboxPrefix = 'directive:';
+/** The state document holding the level's renderings, written only when they change. */
+const renderingsKey = 'renderings';
 
 /**
  * The rollouts running at one level: builds a controller when a rollout reaches the level (from
@@ -69,13 +72,20 @@ export class LevelRollouts {
   private seq = 0;
   /** The latest rollout report of each child level, by rollout. */
   private readonly fromChildren = new Map<string, Map<string, RolloutReport>>();
+  private readonly renderer: LevelRenderer;
+  /** Rollouts this level rendered for a staging directive but was not started in (see `DirectiveMessage.stage`). */
+  private readonly staged = new Map<string, DirectiveMessage>();
 
-  constructor(private readonly deps: LevelRolloutsDeps) {}
+  constructor(private readonly deps: LevelRolloutsDeps) {
+    this.renderer = new LevelRenderer(deps);
+  }
 
   /** Starts a rollout at this level: at the center by the operator, elsewhere by a directive. */
-  async begin(spec: RolloutSpec, startedAt: string, command: RolloutCommand, grant: Grant | null): Promise<RolloutController> {
+  async begin(spec: RolloutSpec, startedAt: string, command: RolloutCommand, grant: Grant | null, rendered?: Rendered | 'restored'): Promise<RolloutController> {
     let controller = this.controllers.get(spec.id);
     if (controller === undefined) {
+      if (rendered !== 'restored' && (await this.renderer.render(spec, rendered))) this.stageChildren(spec, startedAt);
+      this.staged.delete(spec.id);
       const workload = this.deps.topology.workloads.get(spec.workload);
       if (workload === undefined) {
         throw new ValidationError(ErrorCodes.InvalidRollout, `rollout "${spec.id}": workload "${spec.workload}" is not declared in the topology`, { issues: [{ path: 'workload', message: 'unknown workload' }] });
@@ -126,12 +136,14 @@ export class LevelRollouts {
    * received but not yet acted on.
    */
   async restore(): Promise<void> {
+    this.renderer.restore(this.deps.store.readState(renderingsKey));
     const saved = this.deps.store.readState(stateKey) as SavedRollouts | undefined;
     if (saved !== undefined) {
       this.seq = saved.seq;
+      for (const message of saved.staged ?? []) this.staged.set(message.rollout.id, DirectiveMessageSchema.parse(message));
       for (const [id, entry] of Object.entries(saved.controllers)) {
         const spec = RolloutSpecSchema.parse(entry.spec);
-        const controller = await this.begin(spec, entry.startedAt, entry.command, entry.grant);
+        const controller = await this.begin(spec, entry.startedAt, entry.command, entry.grant, 'restored');
         controller.restore(entry.state);
         for (const audit of this.deps.store.readAudit(id)) this.record(audit as unknown as AuditEntry, false);
       }
@@ -152,7 +164,7 @@ export class LevelRollouts {
   /** Feeds a child level's rollout progress, and keeps it for this level's view of the rollout. */
   observeChild(child: string, rollouts: Readonly<Record<string, RolloutReport>>): void {
     for (const [id, report] of Object.entries(rollouts)) {
-      this.controllers.get(id)?.observeLevel(child, report);
+      if (report.staged !== true) this.controllers.get(id)?.observeLevel(child, report);
       let reports = this.fromChildren.get(id);
       if (reports === undefined) {
         reports = new Map();
@@ -167,7 +179,8 @@ export class LevelRollouts {
     const acted: string[] = [];
     for (const message of this.inbox.splice(0)) {
       try {
-        await this.begin(message.rollout, message.startedAt, message.command, message.grant);
+        if (message.stage === true && !this.controllers.has(message.rollout.id)) await this.stage(message);
+        else await this.begin(message.rollout, message.startedAt, message.command, message.grant, message.rendered);
       } catch (error) {
         this.deps.logger.error('cannot run a rollout directive', { level: this.deps.level.id, rollout: message.rollout.id, error: (error as Error).message });
       }
@@ -206,7 +219,7 @@ export class LevelRollouts {
 
   /** Writes the level's rollout state in one go, with any other state changes that belong with it. */
   private persist(also: Readonly<Record<string, Json | undefined>> = {}): void {
-    if (this.controllers.size === 0 && Object.keys(also).length === 0) return;
+    if (this.controllers.size === 0 && this.staged.size === 0 && Object.keys(also).length === 0) return;
     const saved: SavedRollouts = {
       seq: this.seq,
       controllers: Object.fromEntries(
@@ -214,13 +227,44 @@ export class LevelRollouts {
       ),
       outbox: [...this.outbox.values()],
       edges: [...this.edgeDirectives.values()],
+      staged: [...this.staged.values()],
     };
-    this.deps.store.writeState({ ...also, [stateKey]: saved as unknown as Json });
+    const renderings = this.renderer.takeChanged() ? { [renderingsKey]: this.renderer.snapshot() as unknown as Json } : {};
+    this.deps.store.writeState({ ...also, ...renderings, [stateKey]: saved as unknown as Json });
   }
 
   /** This level's progress per rollout, for its partial. */
   reports(): Record<string, RolloutReport> {
-    return Object.fromEntries([...this.controllers.keys()].map((id) => [id, this.report(id)]));
+    const staged = [...this.staged.keys()].filter((id) => !this.controllers.has(id));
+    return Object.fromEntries([...[...this.controllers.keys()].map((id) => [id, this.report(id)]), ...staged.map((id) => [id, this.stagedReport(id)])]);
+  }
+
+  /**
+   * A staged rollout's report: pending, with the in-scope destinations below as the parent would
+   * count them, no levels or decisions of its own, and its rendering and that of the levels below.
+   */
+  private stagedReport(id: string): RolloutReport {
+    const { rollout, startedAt } = this.staged.get(id)!;
+    const counts = emptyCounts();
+    counts.pending = this.children(rollout).reduce((sum, child) => sum + child.inScope, 0);
+    const below = [...(this.fromChildren.get(id)?.values() ?? [])].map((child) => child.rendering);
+    return { state: 'pending', since: startedAt, counts, levels: {}, decisions: [], recorded: 0, audit: { kept: 0, dropped: 0 }, staged: true, ...optional('rendering', this.renderer.report(id, below)) };
+  }
+
+  /** Renders a rollout this level was not started in, and stages its child levels in turn. */
+  private async stage(message: DirectiveMessage): Promise<void> {
+    this.staged.set(message.rollout.id, message);
+    if (await this.renderer.render(message.rollout, message.rendered)) this.stageChildren(message.rollout, message.startedAt);
+  }
+
+  /** Queues a staging directive carrying this level's rendering for every child level. */
+  private stageChildren(spec: RolloutSpec, startedAt: string): void {
+    const rendered = this.renderer.of(spec.id)?.own;
+    if (rendered === undefined) return;
+    for (const child of this.deps.topology.children(this.deps.level.id)) {
+      const message: DirectiveMessage = { from: this.deps.level.id, seq: ++this.seq, rollout: spec, startedAt, command: 'run', grant: { maxStarted: null, until: null }, rendered, stage: true };
+      this.outbox.set(`${spec.id}|${child.id}`, { to: child.id, message, delivered: false });
+    }
   }
 
   /**
@@ -241,6 +285,7 @@ export class LevelRollouts {
       decisions: decisions.slice(-maxReportedDecisions),
       recorded: children.reduce((sum, child) => sum + child.recorded, this.recordedOf.get(id) ?? 0),
       audit: children.reduce((sum, child) => ({ kept: sum.kept + child.audit.kept, dropped: sum.dropped + child.audit.dropped }), own),
+      ...optional('rendering', this.renderer.report(id, children.map((child) => child.rendering))),
     };
   }
 
@@ -254,7 +299,18 @@ export class LevelRollouts {
       addCounts(levels[entry.kind], entry.children);
       byLevel[level] = { state: entry.state, children: entry.children };
     }
-    return { id, version: controller.spec.version, state: report.state, command: controller.currentCommand, destinations: report.counts, levels, byLevel, audit: report.audit, decisions: report.decisions };
+    return {
+      id,
+      version: controller.spec.version,
+      state: report.state,
+      command: controller.currentCommand,
+      destinations: report.counts,
+      levels,
+      byLevel,
+      audit: report.audit,
+      decisions: report.decisions,
+      ...optional('rendering', report.rendering),
+    };
   }
 
   /** The cheap part of {@link status}, for polling: state, command, destinations by state, decisions taken below. */
@@ -399,13 +455,16 @@ export class LevelRollouts {
 
   /** Queues the newest directive for a child level; `evaluate` delivers it. */
   private send(spec: RolloutSpec, startedAt: string, to: string, command: RolloutCommand, grant: Grant): void {
-    const message: DirectiveMessage = { from: this.deps.level.id, seq: ++this.seq, rollout: spec, startedAt, command, grant };
+    const rendered = this.renderer.of(spec.id)?.own;
+    const message: DirectiveMessage = { from: this.deps.level.id, seq: ++this.seq, rollout: spec, startedAt, command, grant, ...optional('rendered', rendered) };
     this.outbox.set(`${spec.id}|${to}`, { to, message, delivered: false });
   }
 
   private toEdge(spec: RolloutSpec, destination: string, version: string): void {
     const ref = this.deps.topology.workloads.get(spec.workload)!.ref;
-    const directive: EdgeDirective = { rollout: spec.id, destination, ref, version, at: toIso(this.deps.clock.now()) };
+    // A revert hands the edge its rendering too: the site keeps no rendering of the previous version.
+    const rendered = spec.customize === undefined ? undefined : this.renderer.forDestination(spec.workload, destination);
+    const directive: EdgeDirective = { rollout: spec.id, destination, ref, version, at: toIso(this.deps.clock.now()), ...(rendered === undefined ? {} : { object: rendered.object, renderedHash: rendered.hash }) };
     this.edgeDirectives.set(destination, directive);
     this.deps.edgeAgent.apply(directive);
   }
@@ -417,6 +476,13 @@ interface SavedRollouts {
   controllers: Record<string, { spec: RolloutSpec; startedAt: string; command: RolloutCommand; grant: Grant | null; state: Json }>;
   outbox: { to: string; message: DirectiveMessage; delivered: boolean }[];
   edges: EdgeDirective[];
+  /** Absent in state stored before rollouts rendered. */
+  staged?: DirectiveMessage[];
+}
+
+/** `{ [key]: value }`, or nothing when `value` is undefined: optional fields stay absent rather than undefined. */
+function optional<K extends string, V>(key: K, value: V | undefined): { [P in K]?: V } {
+  return (value === undefined ? {} : { [key]: value }) as { [P in K]?: V };
 }
 
 /** A rollout's progress at the level that asks (the center, normally): see {@link LevelRollouts.status}. */
@@ -434,6 +500,8 @@ export interface RolloutStatus {
   audit: { kept: number; dropped: number };
   /** The newest decisions that did something, at every level, oldest first (at most `maxReportedDecisions`). */
   decisions: DecisionView[];
+  /** How the rollout's object rendered at every level, when the rollout has `customize`. */
+  rendering?: RenderingReport;
 }
 
 /** What {@link LevelRollouts.progress} reports. */

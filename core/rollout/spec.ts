@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { PatternSchema } from '../customize/pattern.js';
 import { durationMessage, FieldPathSchema, IdSchema, JsonSchema, LabelsSchema, parseDuration, recordOf } from '../model/index.js';
 
 /** A size: a whole number, or a percentage of a total (`"25%"`, rounded up). */
@@ -76,6 +77,12 @@ export const RolloutSpecSchema = z.strictObject({
   summary: IdSchema.optional(),
   /** How many of the rollout's decisions each level keeps in its audit trail. */
   audit: AuditRetentionSchema.default(defaultAuditRetention),
+  /**
+   * The object each destination applies, customized on the way down: every level applies the
+   * pattern's steps bound to its kind to what its parent rendered, and a site renders each of its
+   * destinations. The center starts from `object` with its version label set to `version`.
+   */
+  customize: z.strictObject({ pattern: PatternSchema, object: JsonSchema }).optional(),
   /** Where an edge's report says which version it runs and how applying it went. */
   status: z
     .strictObject({
