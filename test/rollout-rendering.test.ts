@@ -92,6 +92,20 @@ describe('a rollout rendering its object level by level down the hierarchy', () 
     await hierarchy.dispose();
   });
 
+  it('hands a rolled-back edge the previous version without the rendering of the new one', async () => {
+    const { hierarchy, handed } = await rolledOut(['1.0.0']);
+    expect(handed.get('edge-c')!.object).toBeDefined();
+    hierarchy.commandRollout('web-1.0.0', 'rollback');
+    for (let i = 0; i < 4; i++) await hierarchy.tick();
+    for (const destination of ['edge-a', 'edge-b', 'edge-c']) {
+      const directive = handed.get(destination)!;
+      expect(directive.version).toBe('0');
+      expect(directive.object).toBeUndefined();
+      expect(directive.renderedHash).toBeUndefined();
+    }
+    await hierarchy.dispose();
+  });
+
   it('stages the rendering down to levels not started yet, and a restarted site hands its edges what it stored, with no customizer to run', async () => {
     const stores = new Map<string, NodeStore>();
     const store = (level: { id: string }) => stores.get(level.id) ?? stores.set(level.id, new MemoryNodeStore()).get(level.id)!;

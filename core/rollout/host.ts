@@ -462,8 +462,8 @@ export class LevelRollouts {
 
   private toEdge(spec: RolloutSpec, destination: string, version: string): void {
     const ref = this.deps.topology.workloads.get(spec.workload)!.ref;
-    // A revert hands the edge its rendering too: the site keeps no rendering of the previous version.
-    const rendered = spec.customize === undefined ? undefined : this.renderer.forDestination(spec.workload, destination);
+    // The renderings are of the new version: a revert carries none, and the edge goes back to what it applied before.
+    const rendered = spec.customize === undefined || version !== spec.version ? undefined : this.renderer.forDestination(spec.workload, destination);
     const directive: EdgeDirective = { rollout: spec.id, destination, ref, version, at: toIso(this.deps.clock.now()), ...(rendered === undefined ? {} : { object: rendered.object, renderedHash: rendered.hash }) };
     this.edgeDirectives.set(destination, directive);
     this.deps.edgeAgent.apply(directive);
