@@ -2,7 +2,7 @@ import { toIso, type Clock } from '../core/clock/index.js';
 import type { PluginCatalog } from '../core/catalog/index.js';
 import { ErrorCodes, PluginLawError, ValidationError } from '../core/errors.js';
 import { parseReport } from '../core/model/index.js';
-import { compileOptions, LatestReports, reduceOnce } from '../core/pipeline/index.js';
+import { compileOptions, LatestReports, projectingHandle, reduceOnce } from '../core/pipeline/index.js';
 import type { PluginRunner } from '../core/ports/plugin-runner.js';
 import { diffJson } from '../core/testing/index.js';
 import { formatRejection, openInput, readJsonLines, readJsonOption, type ByteSource, type Output } from './io.js';
@@ -71,7 +71,7 @@ export async function reduceCommand(flags: ReduceFlags, deps: { runner: PluginRu
   const { latest, duplicates, outOfOrder } = reports;
 
   const now = toIso(deps.clock.now());
-  const summary = await reduceOnce(handle, latest, { options: validOptions, partitions, now });
+  const summary = await reduceOnce(projectingHandle(handle, validOptions), latest, { options: validOptions, partitions, now });
   if (partitions > 1) {
     // The partitioned answer is only worth printing if it is the answer: by the merge laws it
     // equals folding everything at once, which costs one more pass and proves it.

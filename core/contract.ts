@@ -101,6 +101,9 @@ export interface PluginMeta {
   readonly options?: OptionsSchema;
 }
 
+/** One entry of a reducer's `reads`: a field path, or the field path an option of the binding holds. */
+export type ReadsEntry = string | { readonly option: string; readonly default?: string };
+
 /**
  * A reducer folds status reports into a mergeable accumulator, at every level of the hierarchy.
  * Sites fold reports with `add`; regions and the center combine their children's accumulators with
@@ -131,11 +134,13 @@ export interface PluginMeta {
  */
 export interface Reducer<Options = JsonObject, Acc extends Json = Json, Summary extends Json = Json> extends PluginMeta {
   /**
-   * Field paths of a report this reducer reads (e.g. `status.conditions`, `metadata.generation`).
-   * The host may send only these fields into the sandbox. Absent means the whole report.
-   * `destination`, `ref`, `seq` and `observedAt` are always sent.
+   * Field paths of a report this reducer reads (e.g. `status.conditions`, `metadata.generation`),
+   * or `{ option: 'field' }` for the path an option holds (`default` when the option is absent).
+   * The host sends only these members (a path is kept whole from its first `[n]` index on), so a
+   * member not listed is missing from the report a hook sees, and `status` is `null` if not listed.
+   * Absent means the whole report. `destination`, `ref`, `seq` and `observedAt` are always sent.
    */
-  readonly reads?: readonly string[];
+  readonly reads?: readonly ReadsEntry[];
   /** Runs once per partition and merge node. Returns the identity accumulator. */
   init(ctx: ReducerContext<Options>): Acc;
   /** Folds one report into the accumulator. Runs at the level that received the report. */
@@ -258,30 +263,45 @@ export function readPath(value: unknown, path: string): unknown {
   let i = 0;
   while (i < path.length) {
     if (current === null || current === undefined) return undefined;
-    let key: string | number;
-    const ch = path[i];
-    if (ch === '.') {
+    const segment = nextSegment(path, i);
+    if (segment === undefined) return undefined;
+    if (segment === null) {
       i++;
       continue;
     }
-    if (ch === '[') {
-      const close = path.indexOf(']', i);
-      if (close < 0) return undefined;
-      const inner = path.slice(i + 1, close);
-      i = close + 1;
-      key = inner.startsWith('"') && inner.endsWith('"') && inner.length >= 2 ? inner.slice(1, -1) : Number(inner);
-    } else {
-      let end = i;
-      while (end < path.length && path[end] !== '.' && path[end] !== '[') end++;
-      key = path.slice(i, end);
-      i = end;
-    }
+    i = segment.end;
+    const key = segment.index ? Number(segment.key) : segment.key;
     // JSON members only: `constructor`, `__proto__` or an array's `length` are not in the report.
     if (typeof current !== 'object' || !Object.prototype.hasOwnProperty.call(current, key)) return undefined;
     if (Array.isArray(current) && !/^\d+$/.test(String(key))) return undefined;
     current = (current as Record<string | number, unknown>)[key];
   }
   return current;
+}
+
+/** One step of a field path. */
+interface PathSegment {
+  readonly key: string;
+  /** `[n]`: an index (a quoted `["key"]` is a member). */
+  readonly index: boolean;
+  /** Where the next step starts. */
+  readonly end: number;
+}
+
+/** The step of `path` at `i`: `null` for a `.` separator, `undefined` for an unclosed `[`. */
+function nextSegment(path: string, i: number): PathSegment | null | undefined {
+  const ch = path[i];
+  if (ch === '.') return null;
+  if (ch === '[') {
+    const close = path.indexOf(']', i);
+    if (close < 0) return undefined;
+    const inner = path.slice(i + 1, close);
+    const quoted = inner.startsWith('"') && inner.endsWith('"') && inner.length >= 2;
+    return { key: quoted ? inner.slice(1, -1) : inner, index: !quoted, end: close + 1 };
+  }
+  let end = i;
+  while (end < path.length && path[end] !== '.' && path[end] !== '[') end++;
+  return { key: path.slice(i, end), index: false, end };
 }
 
 /**
@@ -351,4 +371,123 @@ export function defineCustomizer<Options = JsonObject>(customizer: Customizer<Op
  */
 export function customizeFault(path: string, problem: string): Error {
   return new TypeError(`at ${path === '' ? '(root)' : path}: ${problem}`);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Report projection: the host sends a reducer only the members it declares in `reads`, read as
+// `readPath` reads them, so a sandboxed reducer parses a fraction of each report. The reducer
+// laws check a reducer's `reads` with this same projection.
+// ---------------------------------------------------------------------------------------------
+
+/**
+ * The field paths a reducer reads under these validated options, or `undefined` for the whole
+ * report: when it declares no `reads`, or an `{ option }` entry names an option whose value is not
+ * a path (a projection that guessed would silently drop what the reducer reads).
+ */
+export function resolveReads(reads: readonly ReadsEntry[] | undefined, options: Json): string[] | undefined {
+  if (reads === undefined) return undefined;
+  const paths: string[] = [];
+  for (const entry of reads) {
+    if (typeof entry === 'string') {
+      paths.push(entry);
+      continue;
+    }
+    const value = typeof options === 'object' && options !== null && !Array.isArray(options) && Object.hasOwn(options, entry.option) ? options[entry.option] : undefined;
+    if (typeof value === 'string' && value !== '') paths.push(value);
+    else if (value === undefined && entry.default !== undefined) paths.push(entry.default);
+    else if (value !== undefined) return undefined;
+  }
+  return paths;
+}
+
+/** The segments of a path as `readPath` walks them; an index segment ends what projection descends into. */
+function segmentsOf(path: string): PathSegment[] | undefined {
+  const segments: PathSegment[] = [];
+  let i = 0;
+  while (i < path.length) {
+    const segment = nextSegment(path, i);
+    if (segment === undefined) return undefined;
+    if (segment === null) {
+      i++;
+      continue;
+    }
+    segments.push(segment);
+    i = segment.end;
+  }
+  return segments;
+}
+
+type Fields = Record<string, unknown>;
+
+function setOwn(target: Fields, key: string, value: unknown): void {
+  // Assigning `__proto__` would set the prototype instead of a member.
+  if (key === '__proto__') Object.defineProperty(target, key, { value, enumerable: true, writable: true, configurable: true });
+  else target[key] = value;
+}
+
+/** Compiled projection of a reducer's reads: one tree of the members to copy. */
+export interface Projection {
+  readonly paths: readonly string[];
+  /** `null` copies the whole member; a tree copies only its listed members. */
+  readonly tree: ReadonlyMap<string, ProjectionNode>;
+}
+type ProjectionNode = ReadonlyMap<string, ProjectionNode> | null;
+
+/**
+ * Compiles paths into a projection, or `undefined` when one of them cannot be parsed (then the
+ * whole report is sent). A path is copied down to its first index: `status.conditions[0].type`
+ * sends all of `status.conditions`, so `readPath` sees the same array.
+ */
+export function compileProjection(paths: readonly string[]): Projection | undefined {
+  const root = new Map<string, ProjectionNode>();
+  for (const path of paths) {
+    const segments = segmentsOf(path);
+    if (segments === undefined || segments.length === 0 || segments[0]!.index) return undefined;
+    let node = root;
+    for (let s = 0; s < segments.length; s++) {
+      const { key } = segments[s]!;
+      const whole = s === segments.length - 1 || segments[s + 1]!.index;
+      const existing = node.get(key);
+      if (existing === null) break;
+      if (whole) {
+        node.set(key, null);
+        break;
+      }
+      const next = existing ?? new Map<string, ProjectionNode>();
+      node.set(key, next);
+      node = next as Map<string, ProjectionNode>;
+    }
+  }
+  return { paths, tree: root };
+}
+
+function projectMembers(source: unknown, tree: ReadonlyMap<string, ProjectionNode>): unknown {
+  // Below an array or a scalar the projection cannot pick members: the value goes whole, and
+  // `readPath` reads from it what it read from the report.
+  if (typeof source !== 'object' || source === null || Array.isArray(source)) return source;
+  const target: Fields = {};
+  for (const [key, node] of tree) {
+    if (!Object.prototype.hasOwnProperty.call(source, key)) continue;
+    const value = (source as Fields)[key];
+    setOwn(target, key, node === null ? value : projectMembers(value, node));
+  }
+  return target;
+}
+
+/** Members of a report every reducer may read, whatever its `reads`: which object, where, and when. */
+export const identityFields = ['destination', 'ref', 'seq', 'observedAt'] as const;
+
+/**
+ * The report with only the identity fields and the members the projection lists, read as
+ * `readPath` reads (own JSON members only). `status` is `null` when not read, as the contract
+ * types it for objects without one.
+ */
+export function projectReport(report: StatusReport, projection: Projection): StatusReport {
+  const projected: Fields = { destination: report.destination, ref: report.ref, seq: report.seq, observedAt: report.observedAt, status: null };
+  for (const [key, node] of projection.tree) {
+    if ((identityFields as readonly string[]).includes(key) || !Object.prototype.hasOwnProperty.call(report, key)) continue;
+    const value = (report as unknown as Fields)[key];
+    setOwn(projected, key, node === null ? value : projectMembers(value, node));
+  }
+  return projected as unknown as StatusReport;
 }

@@ -12,7 +12,10 @@ const MetaSchema = z.object({
   version: z.string().min(1).max(64),
   description: z.string().max(1024).optional(),
   options: z.record(z.string(), z.unknown()).optional(),
-  reads: z.array(z.string().min(1)).optional(),
+  reads: z
+    .array(z.union([z.string().min(1).max(1024), z.strictObject({ option: z.string().min(1).max(128), default: z.string().min(1).max(1024).optional() })]))
+    .max(256)
+    .optional(),
 });
 
 /** The plain-data description of a plugin module, as the guest (or the inline host) reports it. */

@@ -5,7 +5,7 @@ import { loadCustomizer, loadPolicy, loadReducer } from '../../app/testing.js';
 import type { Json, PolicyInput, StatusReport } from '../../core/contract.js';
 import { ErrorCodes, ValidationError } from '../../core/errors.js';
 import { parseOrThrow, parseReports } from '../../core/model/index.js';
-import { compileOptions, latestReports, reduceOnce } from '../../core/pipeline/index.js';
+import { compileOptions, latestReports, projectingHandle, reduceOnce } from '../../core/pipeline/index.js';
 import type { CustomizerHandle, PluginRunner } from '../../core/ports/index.js';
 import { PolicyInputSchema } from '../../core/rollout/index.js';
 import { diffJson, formatJsonDiff } from '../../core/testing/index.js';
@@ -63,7 +63,7 @@ reports, and the sandbox's limits on 10,000 of them.`,
     const expected = readJson(join(project.fixtures, 'expected.json'));
     const handle = await deps.runner.loadReducer(project.source);
     const valid = compileOptions(handle.info)(options, { where: relative(project.dir, join(project.fixtures, 'options.json')) });
-    const summary = await reduceOnce(handle, reports, { options: valid, now: fixtureNow, partitions: 1 });
+    const summary = await reduceOnce(projectingHandle(handle, valid), reports, { options: valid, now: fixtureNow, partitions: 1 });
     const diff = diffJson(expected, summary);
     if (deps.json) deps.output.out(`${JSON.stringify({ ok: diff.length === 0, summary, diff })}\n`);
     else if (diff.length === 0) deps.output.out(`ok   ${reports.length} reports fold into fixtures/expected.json\n`);

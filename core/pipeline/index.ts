@@ -3,6 +3,7 @@ export * from './binding.js';
 export * from './merge-tree.js';
 export * from './reduce.js';
 export * from './loader.js';
+export * from './projecting-handle.js';
 export * from './backoff.js';
 export * from './json-check.js';
 export * from './options-schema.js';

@@ -3,6 +3,7 @@ import type { PluginCatalog } from '../catalog/index.js';
 import { ErrorCodes, ValidationError } from '../errors.js';
 import type { CustomizerHandle, PluginLimits, PluginRunner, PolicyHandle, ReducerHandle } from '../ports/plugin-runner.js';
 import { compileOptions, type BindingConfig, type OptionsValidator } from './config.js';
+import { projectingHandle } from './projecting-handle.js';
 
 /** A plugin, loaded, with its options validated against the plugin's schema. */
 export interface Loaded<Handle> {
@@ -35,7 +36,10 @@ export class PluginLoader {
     if (pending === undefined) {
       pending = this.runner
         .loadReducer(this.catalog.resolve(config.reducer, where), config.limits)
-        .then((handle) => ({ handle, options: compileOptions(handle.info)(config.options, { where, binding: config.name }) }));
+        .then((handle) => {
+          const options = compileOptions(handle.info)(config.options, { where, binding: config.name });
+          return { handle: projectingHandle(handle, options), options };
+        });
       this.reducers.set(id, pending);
       pending.catch(() => this.reducers.delete(id));
     }

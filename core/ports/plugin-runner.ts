@@ -1,4 +1,4 @@
-import type { CustomizeChange, CustomizeTarget, Decision, Json, LevelInfo, OptionsSchema, PolicyInput, StatusReport } from '../contract.js';
+import type { CustomizeChange, CustomizeTarget, Decision, Json, LevelInfo, OptionsSchema, PolicyInput, ReadsEntry, StatusReport } from '../contract.js';
 
 /** Where a plugin comes from: how the user named it, and the module file that holds it. */
 export interface PluginSource {
@@ -35,7 +35,7 @@ export interface PluginInfo {
   readonly version: string;
   readonly description?: string;
   readonly options?: OptionsSchema;
-  readonly reads?: readonly string[];
+  readonly reads?: readonly ReadsEntry[];
   /** Whether the reducer implements `remove`. */
   readonly retractable: boolean;
   /** Whether the customizer declares itself idempotent. */

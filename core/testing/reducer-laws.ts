@@ -3,7 +3,7 @@
  *
  * @module edgesum/testing
  */
-import type { Json, LevelInfo, Reducer, ReducerContext, StatusReport } from '../contract.js';
+import { compileProjection, projectReport, resolveReads, type Json, type LevelInfo, type Reducer, type ReducerContext, type StatusReport } from '../contract.js';
 import { copyKeepingFrozen, deepFreeze, thaw } from './freeze.js';
 import { clockOf, defaultSeed, environmentOf, type PluginEnvironmentHandle } from './environment.js';
 import { canonical, describeDifferences, describeThrown, Halt, isTypeError, jsonFault, ViolationLog, type Violation } from './violations.js';
@@ -31,6 +31,8 @@ import { canonical, describeDifferences, describeThrown, Halt, isTypeError, json
  *   summary. Checked for plugins loaded with `loadReducer`, whose `Date` the check can set;
  * - `randomness`: a hook's result does not change with the seed of `Math.random`. Checked for
  *   plugins loaded with `loadReducer`.
+ * - `reads`: folding the reports projected to what the reducer declares in `reads` (under these
+ *   options), as the host sends them, gives the same summary as folding them whole.
  */
 export type ReducerLaw =
   | 'arguments'
@@ -48,7 +50,8 @@ export type ReducerLaw =
   | 'bounded-size'
   | 'bounded-growth'
   | 'clock'
-  | 'randomness';
+  | 'randomness'
+  | 'reads';
 
 /** What {@link checkReducerLaws} runs a reducer on. */
 export interface ReducerLawSetup<Options = unknown> {
@@ -376,6 +379,7 @@ class ReducerLaws {
       ['bounded-growth', () => this.boundedGrowth()],
       ['clock', () => this.clock()],
       ['randomness', () => this.randomness()],
+      ['reads', () => this.reads()],
     ];
   }
 
@@ -457,6 +461,15 @@ class ReducerLaws {
     this.same('order-insensitivity', 'folding the reports in reverse order ≠ folding them in the given order', probe.show(probe.fold([...reports].reverse())), whole);
     const interleaved = [...reports.filter((_, i) => i % 2 === 1), ...reports.filter((_, i) => i % 2 === 0)];
     this.same('order-insensitivity', 'folding the reports at odd positions first ≠ folding them in the given order', probe.show(probe.fold(interleaved)), whole);
+  }
+
+  private reads(): void {
+    const { probe } = this;
+    const paths = resolveReads(this.plugin.reads, probe.ctx.options as Json);
+    const projection = paths === undefined ? undefined : compileProjection(paths);
+    if (projection === undefined) return;
+    const projected = deepFreeze(this.given.reports.map((report) => projectReport(report, projection)));
+    this.same('reads', `folding the reports projected to reads [${projection.paths.join(', ')}] changes the summary: the reducer reads a field it does not declare`, probe.show(probe.fold(projected)), probe.show(probe.fold(this.given.reports)));
   }
 
   private levelIndependence(): void {

@@ -587,7 +587,7 @@ describe('health summary', () => {
   });
 
   it('declares what it reads and an options schema that rejects unknown options', () => {
-    expect(health.reads).toEqual(['metadata', 'spec', 'status']);
+    expect(health.reads).toEqual(['metadata.generation', 'metadata.deletionTimestamp', 'metadata.annotations["autoscaling.alpha.kubernetes.io/conditions"]', 'spec', 'status']);
     expect(health.options).toMatchObject({ type: 'object', additionalProperties: false, properties: { examples: { type: 'integer', minimum: 0, maximum: 100 } } });
     expect(health.remove).toBeUndefined();
   });

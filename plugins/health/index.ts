@@ -57,7 +57,8 @@ const health = defineReducer<HealthOptions, HealthAcc, HealthSummary>({
     },
     additionalProperties: false,
   },
-  reads: ['metadata', 'spec', 'status'],
+  // What `assessHealth` reads: labels and every other annotation stay on the host.
+  reads: ['metadata.generation', 'metadata.deletionTimestamp', 'metadata.annotations["autoscaling.alpha.kubernetes.io/conditions"]', 'spec', 'status'],
 
   init() {
     return emptyAcc();

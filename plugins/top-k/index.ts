@@ -107,8 +107,8 @@ export default defineReducer<TopKOptions, TopKAcc, TopKSummary>({
       order: { type: 'string', enum: ['desc', 'asc'] },
     },
   },
-  // `field` is an option, so any section may hold it; `ref` and `observedAt` are always sent.
-  reads: ['metadata', 'spec', 'status'],
+  // Only the configured field; `ref`, `destination` and `observedAt` are always sent.
+  reads: [{ option: 'field' }],
 
   init() {
     return { items: [], considered: 0, skipped: 0 };

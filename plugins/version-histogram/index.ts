@@ -78,8 +78,8 @@ export default defineReducer<VersionHistogramOptions, VersionHistogramAcc, Versi
       top: { type: 'integer', minimum: 1, maximum: 1000 },
     },
   },
-  // `field` is an option, so any section may hold it; `ref` and `destination` are always sent.
-  reads: ['metadata', 'spec', 'status'],
+  // Only the configured field; `ref` and `destination` are always sent.
+  reads: [{ option: 'field', default: defaultField }],
 
   init() {
     return { versions: {}, missing: 0 };

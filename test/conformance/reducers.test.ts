@@ -8,6 +8,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { defineReducer, type Json, type JsonObject, type StatusReport } from '../../core/contract.js';
 import { checkReducerLaws, deepFreeze, type ReducerLaw } from '../../core/testing/index.js';
+import { fleetBindings, fleetReports, fleetTopology } from '../../core/sim/fleet.js';
 import { describeConformance, loadBuiltins } from './builtins.js';
 
 const seed = 20261124;
@@ -283,5 +284,36 @@ describe('deepFreeze', () => {
     expect(() => {
       (value.a[0] as { b: number }).b = 2;
     }).toThrow(TypeError);
+  });
+});
+
+// ---------------------------------------------------------------------------------------------
+// Projection: the host sends each report cut down to the reducer's `reads`; on the demo fleet and
+// the health fixtures every built-in must fold the cut-down reports into the same summary.
+// ---------------------------------------------------------------------------------------------
+
+describe('every built-in reducer declares all it reads', () => {
+  const topology = fleetTopology({ regions: 2, sitesPerRegion: 2, destinations: 60 });
+  const fixtures = readFileSync(new URL('../../plugins/health/fixtures/reports.jsonl', import.meta.url), 'utf8')
+    .split('\n')
+    .filter((line) => line.trim() !== '')
+    .map((line) => JSON.parse(line) as StatusReport);
+  const reports = deepFreeze([...fleetReports(topology, { seed, now: Date.parse('2026-06-01T12:00:00Z'), stale: 0.1, unhealthy: 0.3 }), ...fixtures]);
+  const demo = fleetBindings().map((binding) => [binding.reducer.replace('builtin:', ''), (binding.options ?? {}) as JsonObject] as const);
+  const table = [...Object.entries(reducerOptions).flatMap(([name, list]) => list.map((options) => [name, options] as const)), ...demo];
+  it.each(table.map(([name, options]) => [name, JSON.stringify(options), options] as const))('builtin:%s with %s', (name, _shown, options) => {
+    expect(checkReducerLaws(reducers.get(name)!, { options, reports, laws: ['reads'] })).toEqual([]);
+  });
+
+  it('catches a reducer that reads a field its reads leave out', () => {
+    const sloppy = defineReducer<JsonObject, Count, Count>({ ...counter, reads: ['status'], add: (acc, report) => ({ n: acc.n + (report.metadata?.labels === undefined ? 0 : 1) }) });
+    expect(checkReducerLaws(sloppy, { options: {}, reports, laws: ['reads'] }).map((violation) => violation.law)).toEqual(['reads']);
+  });
+
+  it('reads the path an option holds, and the whole report when the option holds no path', () => {
+    const byOption = defineReducer<JsonObject, Count, Count>({ ...counter, reads: [{ option: 'field' }], add: (acc, report) => ({ n: acc.n + (report.metadata?.labels === undefined ? 0 : 1) }) });
+    expect(checkReducerLaws(byOption, { options: { field: 'metadata.labels' }, reports, laws: ['reads'] })).toEqual([]);
+    expect(checkReducerLaws(byOption, { options: { field: 'status' }, reports, laws: ['reads'] }).map((violation) => violation.law)).toEqual(['reads']);
+    expect(checkReducerLaws(byOption, { options: { field: 7 }, reports, laws: ['reads'] })).toEqual([]);
   });
 });
