@@ -150,6 +150,14 @@ export interface Reducer<Options = JsonObject, Acc extends Json = Json, Summary 
    * report costs `remove` + `add` instead of re-folding its partition.
    */
   remove?(acc: Acc, report: StatusReport, ctx: ReducerContext<Options>): Acc;
+  /**
+   * The options for which `remove` retracts exactly, as a JSON Schema (the subset `options` takes).
+   * A binding whose options do not validate against it is treated as if `remove` were absent: the
+   * host re-folds a changed report's partition, and the retraction law is not checked for those
+   * options. Absent means `remove` is exact for every option. For a reducer that can undo some
+   * parts of its accumulator only (a sum can be retracted, a minimum cannot).
+   */
+  readonly retractsWhen?: OptionsSchema;
   /** Combines two accumulators. Runs at every level. See the laws above. */
   merge(a: Acc, b: Acc, ctx: ReducerContext<Options>): Acc;
   /** Turns an accumulator into the summary clients read. Pure; may run at any level. */

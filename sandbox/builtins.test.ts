@@ -129,4 +129,13 @@ describe('built-in plugins in the sandbox', () => {
     const [sandboxed, trusted] = await Promise.all([run(quickjs), run(inline)]);
     expect(sandboxed).toBe(trusted);
   });
+
+  it.each(['aggregate', 'workload-replicas'])('%s declares through QuickJsRunner the options it retracts for, as its module does', async (name) => {
+    const entry = new URL(`${name}/index.ts`, pluginsDir);
+    const { default: plugin } = (await import(entry.href)) as { default: { retractsWhen?: unknown } };
+    const handle = await quickjs.loadReducer({ spec: `builtin:${name}`, entry: entry.pathname });
+    expect(handle.info.retractable).toBe(true);
+    expect(handle.info.retractsWhen).toEqual(plugin.retractsWhen);
+    expect(plugin.retractsWhen).toBeDefined();
+  });
 });

@@ -22,6 +22,7 @@ const MetaSchema = z.object({
 export const PluginDescriptionSchema = MetaSchema.extend({
   kind: z.enum(['reducer', 'policy', 'customizer']),
   retractable: z.boolean(),
+  retractsWhen: z.record(z.string(), z.unknown()).optional(),
   idempotent: z.boolean().optional(),
 });
 
@@ -37,10 +38,11 @@ export function toPluginInfo(description: unknown, source: PluginSource, code: s
     const issues = toIssues(parsed.error);
     throw new PluginLoadError(ErrorCodes.PluginLoad, `${source.spec}: invalid plugin metadata at ${issues[0]?.path || '(root)'}: ${issues[0]?.message}`, { issues });
   }
-  const { options, ...rest } = parsed.data;
+  const { options, retractsWhen, ...rest } = parsed.data;
   return {
     ...rest,
     ...(options === undefined ? {} : { options: options as PluginInfo['options'] }),
+    ...(retractsWhen === undefined ? {} : { retractsWhen: retractsWhen as PluginInfo['options'] }),
     hash: hashCode(code),
     source,
   };

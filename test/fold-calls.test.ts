@@ -5,10 +5,12 @@ import type { PluginRunner } from '../core/ports/plugin-runner.js';
 import { InlineRunner } from '../sandbox/index.js';
 import { deploymentReport, smallTopology } from './support/reports.js';
 
-/** An inline runner that records how many reports each `reduce` call carried. */
-function recording(): { runner: PluginRunner; calls: number[] } {
+/** An inline runner that records how many reports each `reduce` and `update` call carried, by binding. */
+function recording(): { runner: PluginRunner; calls: number[]; updates: { binding: string; reports: number }[]; refolds: { binding: string; reports: number }[] } {
   const inner = new InlineRunner();
   const calls: number[] = [];
+  const updates: { binding: string; reports: number }[] = [];
+  const refolds: { binding: string; reports: number }[] = [];
   const runner: PluginRunner = {
     name: inner.name,
     loadPolicy: (source, limits) => inner.loadPolicy(source, limits),
@@ -17,14 +19,22 @@ function recording(): { runner: PluginRunner; calls: number[] } {
       const handle = await inner.loadReducer(source, limits);
       return {
         info: handle.info,
-        reduce: (groups, call) => (calls.push(groups.reduce((sum, group) => sum + group.length, 0)), handle.reduce(groups, call)),
-        update: (items, call) => handle.update(items, call),
+        reduce: (groups, call) => {
+          const reports = groups.reduce((sum, group) => sum + group.length, 0);
+          calls.push(reports);
+          refolds.push({ binding: call.binding, reports });
+          return handle.reduce(groups, call);
+        },
+        update: (items, call) => {
+          updates.push({ binding: call.binding, reports: items.reduce((sum, item) => sum + item.remove.length + item.add.length, 0) });
+          return handle.update(items, call);
+        },
         merge: (groups, call) => handle.merge(groups, call),
         finish: (accs, call) => handle.finish(accs, call),
       };
     },
   };
-  return { runner, calls };
+  return { runner, calls, updates, refolds };
 }
 
 describe('a site folding many reports at once', () => {
@@ -39,6 +49,43 @@ describe('a site folding many reports at once', () => {
     expect(Math.max(...calls)).toBeLessThanOrEqual(2_000);
     expect(calls.reduce((sum, n) => sum + n, 0)).toBe(2_100);
     expect((await hierarchy.summaries()).health!.value).toMatchObject({ counts: { healthy: 2_100 } });
+    await hierarchy.dispose();
+  });
+});
+
+describe('a changed report', () => {
+  it('is retracted and re-added where the options allow an exact remove, and re-folds its partition where they do not', async () => {
+    const { runner, updates, refolds } = recording();
+    const topology = smallTopology(40);
+    const bindings = [
+      { name: 'divided', reducer: 'builtin:workload-replicas', options: { mode: 'divided' } },
+      { name: 'replicated', reducer: 'builtin:workload-replicas', options: { mode: 'replicated' } },
+      { name: 'sums', reducer: 'builtin:aggregate', options: { fields: { n: { op: 'COUNT' }, ready: { op: 'SUM', path: 'status.readyReplicas' } } } },
+      { name: 'lowest', reducer: 'builtin:aggregate', options: { fields: { ready: { op: 'MIN', path: 'status.readyReplicas' } } } },
+    ];
+    const hierarchy = await createHierarchy({ topology, bindings }, { clock: new ManualClock(), runner });
+    const site = topology.destinations.filter((destination) => destination.parent === 'r1-s1');
+    hierarchy.ingest(site.map((destination) => deploymentReport(destination.id)));
+    await hierarchy.settle();
+    updates.length = 0;
+    refolds.length = 0;
+    const changed = deploymentReport(site[0]!.id, { seq: 2, status: { observedGeneration: 2, replicas: 2, readyReplicas: 0, updatedReplicas: 2, availableReplicas: 0 } });
+    hierarchy.ingest([changed]);
+    await hierarchy.settle();
+    const of = (calls: { binding: string; reports: number }[], binding: string) => calls.filter((call) => call.binding === binding).map((call) => call.reports);
+    expect(of(updates, 'divided')).toEqual([2]);
+    expect(of(updates, 'sums')).toEqual([2]);
+    expect(of(refolds, 'divided')).toEqual([]);
+    expect(of(refolds, 'sums')).toEqual([]);
+    expect(of(updates, 'replicated')).toEqual([]);
+    expect(of(updates, 'lowest')).toEqual([]);
+    expect(of(refolds, 'replicated')).toEqual([16]);
+    expect(of(refolds, 'lowest')).toEqual([16]);
+    const summaries = await hierarchy.summaries();
+    expect(summaries.divided!.value).toMatchObject({ destinations: 40, readyReplicas: 78 });
+    expect(summaries.replicated!.value).toMatchObject({ destinations: 40, readyReplicas: 0 });
+    expect(summaries.sums!.value).toMatchObject({ rows: [{ n: 40, ready: 78 }] });
+    expect(summaries.lowest!.value).toMatchObject({ rows: [{ ready: 0 }] });
     await hierarchy.dispose();
   });
 });

@@ -1,6 +1,6 @@
 import type { Customizer, CustomizeTarget, Json, Policy, PolicyInput, Reducer, StatusReport } from '../../core/contract.js';
 import { asEdgesumError, ErrorCodes, PluginTimeoutError } from '../../core/errors.js';
-import { reduceOnce } from '../../core/pipeline/index.js';
+import { reduceOnce, reducerRetractsWith } from '../../core/pipeline/index.js';
 import type { CustomizerHandle, PluginRunner } from '../../core/ports/index.js';
 import { checkCustomizerLaws, checkPolicyConformance, checkReducerLaws, environmentOf, type Violation } from '../../core/testing/index.js';
 import { shrinkDealt, shrinkSubset } from './shrink.js';
@@ -53,7 +53,8 @@ export async function checkReducer(plugin: Reducer, options: Json, reports: read
   // The sandbox first: the laws call hooks in this process, where nothing would stop a hook that never returns.
   const limits = await checkLimits(plugin, project, options, reports, runner);
   if (limits.some((found) => found.timedOut)) return limits.map(({ timedOut: _, ...found }) => ({ ...found, message: `${found.message}; the other laws were not checked, as a hook that never returns would hang them` }));
-  const violations = checkReducerLaws(plugin, { options, reports });
+  const retracts = reducerRetractsWith(plugin, options);
+  const violations = checkReducerLaws(plugin, { options, reports, retracts });
   const findings: LawFinding[] = [];
   const done = new Set<string>();
   for (const violation of violations) {
@@ -62,9 +63,9 @@ export async function checkReducer(plugin: Reducer, options: Json, reports: read
     if (done.has(key)) continue;
     done.add(key);
     const breaks = (sub: { items: StatusReport[]; parts: StatusReport[][] }) =>
-      checkReducerLaws(plugin, { options, reports: sub.items, partitions: sub.parts, laws: [violation.law] }).some((found) => sameFinding(found, violation));
+      checkReducerLaws(plugin, { options, reports: sub.items, partitions: sub.parts, retracts, laws: [violation.law] }).some((found) => sameFinding(found, violation));
     const shrunk = violation.law === 'arguments' ? undefined : shrinkDealt(reports, breaks);
-    const again = shrunk === undefined ? undefined : checkReducerLaws(plugin, { options, reports: shrunk.items, partitions: shrunk.parts, laws: [violation.law] }).find((found) => sameFinding(found, violation));
+    const again = shrunk === undefined ? undefined : checkReducerLaws(plugin, { options, reports: shrunk.items, partitions: shrunk.parts, retracts, laws: [violation.law] }).find((found) => sameFinding(found, violation));
     findings.push(finding(plugin, again ?? violation, shrunk === undefined ? undefined : { reports: shrunk.items, partitions: partitionIds(shrunk.parts), of: reports.length }));
   }
   findings.push(...limits);

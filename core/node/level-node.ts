@@ -6,7 +6,7 @@ import { EdgesumError, ErrorCodes, NotFoundError, ValidationError, type ErrorCod
 import type { Logger } from '../log/index.js';
 import type { Metrics } from '../metrics/index.js';
 import { parseOrThrow, parseReports, reportKey, type BatchResult, type Level, type Rejection, type ValidatedReport } from '../model/index.js';
-import { Backoff, Binding, compileGroupBy, compileSelector, destinationInScope, type BindingConfig, type BindingPartial, type PluginLoader, type RetryPolicy, type SummaryView } from '../pipeline/index.js';
+import { Backoff, Binding, compileGroupBy, retractsWith, compileSelector, destinationInScope, type BindingConfig, type BindingPartial, type PluginLoader, type RetryPolicy, type SummaryView } from '../pipeline/index.js';
 import type { NodeStore } from '../storage/index.js';
 import { BindingPartialSchema, type DestinationStatus, type PartialMessage, type Transport } from '../transport/index.js';
 import { RolloutSpecSchema, type LevelRollouts, type RolloutSpecInput } from '../rollout/index.js';
@@ -161,7 +161,7 @@ export class LevelNode {
           matches: compileSelector(config.name, config.selector, topology.workloads, topology.destinations),
           groupOf: compileGroupBy(config.groupBy, topology.destinations),
           expected: inScope.filter((destination) => destinationInScope(config.selector, destination)).length,
-          partitionSize: handle.info.retractable
+          partitionSize: retractsWith(handle.info, options)
             ? this.deps.options.partitionSize
             : Math.min(this.deps.options.partitionSize, this.deps.options.unretractablePartitionSize ?? defaultUnretractablePartitionSize),
           ...(this.deps.options.retry === undefined ? {} : { retry: this.deps.options.retry }),

@@ -5,7 +5,7 @@ import { reportKey, setData } from '../model/index.js';
 import type { Metrics } from '../metrics/index.js';
 import type { CallContext, ReducerHandle } from '../ports/plugin-runner.js';
 import { Backoff, defaultRetry, type RetryPolicy } from './backoff.js';
-import { allGroup, type BindingConfig } from './config.js';
+import { allGroup, retractsWith, type BindingConfig } from './config.js';
 import { checkHookResults, findNonJson } from './json-check.js';
 import { MergeTree, recomputeTrees } from './merge-tree.js';
 
@@ -137,6 +137,8 @@ export class Binding {
   private readonly observed = new Map<string, number>();
   /** Why the last fold or merge failed; cleared by the next that succeeds. */
   private failure: Degradation | null = null;
+  /** Whether a changed report is retracted with `remove` instead of re-folding its partition. */
+  private readonly retractable: boolean;
   private readonly folding: Backoff;
   /** The last finished summary that succeeded, and the version of the inputs it finished. */
   private finished: { version: number; value: Json } | undefined;
@@ -154,6 +156,7 @@ export class Binding {
   ) {
     this.folding = new Backoff(deps.retry ?? defaultRetry);
     this.finishing = new Backoff(deps.retry ?? defaultRetry);
+    this.retractable = retractsWith(deps.handle.info, deps.options);
   }
 
   /** The binding's name. */
@@ -453,7 +456,7 @@ export class Binding {
     this.dirty.add(bucket);
     this.version++;
     if (bucket.refold) return;
-    if (!this.deps.handle.info.retractable) {
+    if (!this.retractable) {
       bucket.refold = true;
       return;
     }

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import type { Json, StatusReport } from '../contract.js';
+import type { Json, Reducer, StatusReport } from '../contract.js';
 import { ErrorCodes, ValidationError } from '../errors.js';
 import { DurationSchema, FieldPathSchema, IdSchema, JsonSchema, LabelsSchema, recordOf, readPath, type Destination, type Workload } from '../model/index.js';
 import type { PluginInfo } from '../ports/plugin-runner.js';
@@ -170,4 +170,24 @@ function bindingOf(context: OptionsContext): { binding?: string } {
  */
 export function validateOptions(info: PluginInfo, options: Json, binding: string): Json {
   return compileOptions(info)(options, { where: `binding "${binding}"`, binding });
+}
+
+/**
+ * Whether a binding with these (validated) options may update an accumulator with `remove`: the
+ * reducer has `remove`, and its options validate against `retractsWhen` when it declares one. A
+ * `retractsWhen` edgesum cannot run counts as no: re-folding is always exact.
+ */
+export function retractsWith(info: Pick<PluginInfo, 'retractable' | 'retractsWhen'>, options: Json): boolean {
+  if (!info.retractable) return false;
+  if (info.retractsWhen === undefined) return true;
+  try {
+    return compileOptionsSchema(info.retractsWhen).validate(options).success;
+  } catch {
+    return false;
+  }
+}
+
+/** {@link retractsWith} for a reducer object rather than a loaded plugin's info. */
+export function reducerRetractsWith(plugin: { readonly remove?: unknown; readonly retractsWhen?: Reducer['retractsWhen'] }, options: Json): boolean {
+  return retractsWith({ retractable: typeof plugin.remove === 'function', ...(plugin.retractsWhen === undefined ? {} : { retractsWhen: plugin.retractsWhen }) }, options);
 }

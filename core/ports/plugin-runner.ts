@@ -38,6 +38,8 @@ export interface PluginInfo {
   readonly reads?: readonly ReadsEntry[];
   /** Whether the reducer implements `remove`. */
   readonly retractable: boolean;
+  /** The options for which `remove` is exact (see `Reducer.retractsWhen`); absent means all. */
+  readonly retractsWhen?: OptionsSchema;
   /** Whether the customizer declares itself idempotent. */
   readonly idempotent?: boolean;
   /** Content hash of the code that runs (the bundle for sandboxed runners, the module for inline). */

@@ -22,7 +22,8 @@ import { canonical, describeDifferences, describeThrown, Halt, isTypeError, json
  *   accumulator given to `finish`, or to its context;
  * - `json-round-trip`: accumulators and summaries are JSON, and a JSON round trip of an accumulator
  *   changes nothing `merge` and `finish` can tell;
- * - `retraction`: with `remove`, adding and removing a report gives the summary without it;
+ * - `retraction`: with `remove` (and options its `retractsWhen` accepts), adding and removing a
+ *   report gives the summary without it;
  * - `bounded-size`: with `maxAccBytes`, no accumulator's JSON is larger;
  * - `bounded-growth`: the accumulator of 20 copies of the reports (each under another destination
  *   id) is not much larger than that of 10 copies: it must not keep one entry per report;
@@ -72,6 +73,13 @@ export interface ReducerLawSetup<Options = unknown> {
   readonly binding?: string;
   /** The host clock in the context, RFC 3339. Default `2026-01-01T00:00:00Z`. */
   readonly now?: string;
+  /**
+   * Whether the host updates accumulators with `remove` for these options, so the retraction law
+   * applies. Default: `remove` is given and no `retractsWhen` is declared. A reducer with
+   * `retractsWhen` is checked for retraction only when this says so: pass the host's verdict
+   * (`edgesum plugin check` and the conformance suite validate the options against it).
+   */
+  readonly retracts?: boolean;
   /** Check only these laws (a shrinker re-checks one). Default: every law. */
   readonly laws?: readonly ReducerLaw[];
 }
@@ -108,7 +116,7 @@ export function checkReducerLaws<Options, Acc extends Json, Summary extends Json
   const environment = environmentOf(plugin);
   const reducer = (environment?.plugin ?? plugin) as unknown as AnyReducer;
   if (!hasHooks(reducer, log)) return log.list;
-  const prepared = prepare(setup as ReducerLawSetup<unknown>, log);
+  const prepared = prepare(reducer, setup as ReducerLawSetup<unknown>, log);
   if (prepared === undefined) return log.list;
   const probe = new ReducerProbe(reducer, prepared.ctx, log, environment);
   const laws = new ReducerLaws(reducer, probe, prepared, log);
@@ -145,6 +153,8 @@ interface Prepared {
   readonly parts: readonly (readonly StatusReport[])[];
   readonly partsAreValid: boolean;
   readonly maxAccBytes: number | undefined;
+  /** Whether the retraction law applies (see {@link ReducerLawSetup.retracts}). */
+  readonly retracts: boolean;
 }
 
 function frozenCopies(reports: readonly StatusReport[]): StatusReport[] {
@@ -152,7 +162,7 @@ function frozenCopies(reports: readonly StatusReport[]): StatusReport[] {
   return reports.map((report) => deepFreeze(thaw(report)));
 }
 
-function prepare(setup: ReducerLawSetup<unknown>, log: ViolationLog<ReducerLaw>): Prepared | undefined {
+function prepare(plugin: AnyReducer, setup: ReducerLawSetup<unknown>, log: ViolationLog<ReducerLaw>): Prepared | undefined {
   if (typeof setup !== 'object' || setup === null || !Array.isArray(setup.reports)) {
     log.add('arguments', 'the setup must be { options, reports } with reports an array of status reports');
     return undefined;
@@ -187,7 +197,8 @@ function prepare(setup: ReducerLawSetup<unknown>, log: ViolationLog<ReducerLaw>)
     level: thaw(setup.level ?? defaultLevel),
     now: typeof setup.now === 'string' ? setup.now : '2026-01-01T00:00:00Z',
   });
-  return { ctx, reports, parts, partsAreValid, maxAccBytes: typeof maxAccBytes === 'number' && maxAccBytes >= 0 ? maxAccBytes : undefined };
+  const retracts = typeof plugin.remove === 'function' && (typeof setup.retracts === 'boolean' ? setup.retracts : plugin.retractsWhen === undefined);
+  return { ctx, reports, parts, partsAreValid, maxAccBytes: typeof maxAccBytes === 'number' && maxAccBytes >= 0 ? maxAccBytes : undefined, retracts };
 }
 
 function sameMultiset(left: readonly unknown[], right: readonly unknown[]): boolean {
@@ -504,7 +515,7 @@ class ReducerLaws {
     probe.call('finish', [finished, probe.ctx], 'its accumulator');
     if (canonical(finished) !== finishedBefore) log.add('no-mutation', 'finish changed the accumulator it was given (seen by comparing an unfrozen copy before and after)', 'finish');
 
-    if (typeof this.plugin.remove === 'function' && loose.length > 0) {
+    if (this.given.retracts && loose.length > 0) {
       const retracted = thaw(this.given.reports[0]!);
       const retractedBefore = canonical(retracted);
       probe.call('remove', [thaw(acc), retracted, probe.ctx], 'its report');
@@ -529,7 +540,7 @@ class ReducerLaws {
   }
 
   private retraction(): void {
-    if (typeof this.plugin.remove !== 'function') return;
+    if (!this.given.retracts) return;
     const { probe } = this;
     const reports = this.given.reports;
     const picks = reports.length <= retractionSamples ? reports.map((_, i) => i) : Array.from({ length: retractionSamples }, (_, k) => Math.floor((k * reports.length) / retractionSamples));
@@ -578,7 +589,7 @@ class ReducerLaws {
   /** What the clock and randomness laws compare: every hook once, as a level would run them. */
   private everyHook(probe: ReducerProbe): string {
     const merged = probe.show(probe.mergeAll(this.partFolds(probe)));
-    if (typeof this.plugin.remove !== 'function' || this.given.reports.length === 0) return merged;
+    if (!this.given.retracts || this.given.reports.length === 0) return merged;
     return `${merged}\n${probe.show(probe.remove(probe.fold(this.given.reports), this.given.reports[0]!))}`;
   }
 

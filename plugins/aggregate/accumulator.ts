@@ -31,13 +31,15 @@ export type SkipCounts = { missing: number; nonNumeric: number };
 /**
  * The accumulator. `groups` is keyed by the JSON text of the group tuple (e.g. `["shop",null]`,
  * `[]` without group-by), in no particular order. `considered` counts reports folded in,
- * `filteredOut` those the filter rejected; `skipped` counts per field over all groups.
+ * `filteredOut` those the filter rejected; `skipped` counts per field over all groups. `sizes`
+ * counts the reports in each group, so that `remove` drops a group with its last report.
  */
 export type AggregateAcc = {
   considered: number;
   filteredOut: number;
   skipped: { [field: string]: SkipCounts };
   groups: { [key: string]: GroupAcc };
+  sizes: { [key: string]: number };
 };
 
 /** A row's group: each group-by name with its stringified value, or `null`. */
@@ -110,7 +112,12 @@ function skipsOf(acc: AggregateAcc, name: string): SkipCounts {
 export function initAcc(plan: AggregatePlan): AggregateAcc {
   const skipped: { [field: string]: SkipCounts } = {};
   for (const field of plan.fields) skipped[field.name] = { missing: 0, nonNumeric: 0 };
-  return { considered: 0, filteredOut: 0, skipped, groups: {} };
+  return { considered: 0, filteredOut: 0, skipped, groups: {}, sizes: {} };
+}
+
+function sizesOf(acc: AggregateAcc): { [key: string]: number } {
+  if (typeof acc.sizes !== 'object' || acc.sizes === null || Array.isArray(acc.sizes)) acc.sizes = {};
+  return acc.sizes;
 }
 
 function addValue(acc: AggregateAcc, group: GroupAcc, field: FieldPlan, report: unknown): void {
@@ -170,7 +177,60 @@ export function addReport(target: AggregateAcc, report: unknown, plan: Aggregate
     group = emptyGroup(plan);
     acc.groups[key] = group;
   }
+  const sizes = sizesOf(acc);
+  sizes[key] = countOf(own(sizes, key)) + 1;
   for (const field of plan.fields) addValue(acc, group, field, report);
+  return acc;
+}
+
+/** What {@link addValue} folded in for one field, taken out again; MIN and MAX are left alone (see `retractsWhen`). */
+function removeValue(acc: AggregateAcc, group: GroupAcc, field: FieldPlan, report: unknown): void {
+  const current = own(group, field.name);
+  const value = field.path === undefined ? undefined : readPath(report, field.path);
+  if (field.path !== undefined && (value === undefined || value === null)) {
+    skipsOf(acc, field.name).missing--;
+    return;
+  }
+  if (field.op === 'COUNT') {
+    group[field.name] = countOf(current) - 1;
+    return;
+  }
+  if (typeof value !== 'number' || !Number.isFinite(value) || ((field.op === 'SUM' || field.op === 'AVG') && !isSummand(value))) {
+    skipsOf(acc, field.name).nonNumeric--;
+    return;
+  }
+  // Exact sums make the retraction exact: adding -x to the partials gives the canonical partials of the sum without x.
+  const minus = value === 0 ? 0 : -value;
+  if (field.op === 'SUM') group[field.name] = sumExact(listOf(current), [minus]);
+  else if (field.op === 'AVG') {
+    const avg = avgOf(current);
+    group[field.name] = { n: avg.n - 1, sum: sumExact(avg.sum, [minus]) };
+  }
+}
+
+/**
+ * Takes one report that {@link addReport} folded into `target` out again (mutated and returned). Exact
+ * for COUNT, SUM and AVG; the reducer declares it only for options without MIN or MAX.
+ */
+export function removeReport(target: AggregateAcc, report: unknown, plan: AggregatePlan): AggregateAcc {
+  if (!isAcc(target)) return target;
+  const acc = target;
+  acc.considered = countOf(acc.considered) - 1;
+  if (!passesFilter(report, plan.filter)) {
+    acc.filteredOut = countOf(acc.filteredOut) - 1;
+    return acc;
+  }
+  const key = encodeKey(plan.groupBy.map((column) => groupValueOf(readPath(report, column.path))));
+  const group = own(acc.groups, key);
+  if (group === undefined || typeof group !== 'object' || group === null) return acc;
+  for (const field of plan.fields) removeValue(acc, group, field, report);
+  const sizes = sizesOf(acc);
+  const left = countOf(own(sizes, key)) - 1;
+  if (left > 0) sizes[key] = left;
+  else {
+    delete sizes[key];
+    delete acc.groups[key];
+  }
   return acc;
 }
 
@@ -228,6 +288,9 @@ export function mergeAcc(a: AggregateAcc, b: AggregateAcc, plan: AggregatePlan):
       nonNumeric: countOf(left?.nonNumeric) + countOf(right?.nonNumeric),
     };
   }
+  const sizes = sizesOf(out);
+  const bSizes = typeof b.sizes === 'object' && b.sizes !== null ? b.sizes : {};
+  for (const key of Object.keys(bSizes)) sizes[key] = countOf(own(sizes, key)) + countOf(own(bSizes, key));
   for (const key of Object.keys(b.groups)) {
     const right = b.groups[key];
     if (typeof right !== 'object' || right === null) continue;

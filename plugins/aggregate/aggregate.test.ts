@@ -5,6 +5,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import type { Json, LevelInfo, ReducerContext, StatusReport } from '../../core/contract.js';
+import { reducerRetractsWith } from '../../core/pipeline/index.js';
 import { addExact, canonicalExact, maxSummand, roundExact, sumExact } from './exact-sum.js';
 import aggregate, { type AggregateAcc, type AggregateOptions, type AggregateSummary } from './index.js';
 import { fieldNamePattern, groupNamePattern } from './options.js';
@@ -573,8 +574,43 @@ describe('aggregate', () => {
       expect(aggregate.finish(fold(options, reports, center), ctxOf(options, center))).toEqual(aggregate.finish(fold(options, reports), ctxOf(options)));
     });
 
-    it('has no remove hook, because MIN and MAX cannot be retracted exactly', () => {
-      expect(aggregate.remove).toBeUndefined();
+  });
+
+  describe('remove', () => {
+    const exact: AggregateOptions = {
+      filter: [{ path: 'ref.kind', op: '==', value: 'Deployment' }],
+      groupBy: [{ name: 'd', path: 'destination' }],
+      fields: { n: { op: 'COUNT' }, xs: { op: 'COUNT', path: 'status.x' }, sum: { op: 'SUM', path: 'status.x' }, avg: { op: 'AVG', path: 'status.x' } },
+    };
+    const retract = (options: AggregateOptions, acc: AggregateAcc, r: StatusReport) => aggregate.remove!(acc, deepFreeze(r), ctxOf(options));
+    const values: Json[] = [0.1, 0.2, 1e16, -3, 'x', null, 7, 1e-300];
+
+    it('takes each report out of COUNT, SUM, AVG and the skip counts, giving the accumulator of the others (its groups in another order)', () => {
+      const reports = [...values.map((x, i) => withX(x, `edge-${i % 3}`)), report({ kind: 'StatefulSet' }), withX('<missing>', 'edge-1')];
+      reports.forEach((r, i) => {
+        const rest = reports.filter((_, j) => j !== i);
+        expect(retract(exact, fold(exact, reports), r)).toEqual(fold(exact, rest));
+      });
+    });
+
+    it('drops a group with its last report, so the summary no longer counts it', () => {
+      const options: AggregateOptions = { groupBy: [{ name: 'd', path: 'destination' }], fields: { sum: { op: 'SUM', path: 'status.x' } } };
+      const acc = retract(options, fold(options, [withX(0, 'edge-1'), withX(2, 'edge-2')]), withX(0, 'edge-1'));
+      expect(aggregate.finish(acc, ctxOf(options))).toMatchObject({ groups: 1, rows: [{ group: { d: 'edge-2' }, sum: 2 }] });
+    });
+
+    it('retracts exactly after merges too: removing from a merged accumulator equals merging without the report', () => {
+      const left = [withX(0.1, 'edge-1'), withX(0.7, 'edge-2')];
+      const right = [withX(0.2, 'edge-1'), withX(1e16, 'edge-3')];
+      const merged = merge(exact, fold(exact, left), fold(exact, right));
+      expect(retract(exact, merged, right[1]!)).toEqual(merge(exact, fold(exact, left), fold(exact, right.slice(0, 1))));
+    });
+
+    it('is declared exact only for options without MIN or MAX, so the host re-folds for those', () => {
+      const accepts = (options: AggregateOptions) => reducerRetractsWith(aggregate, options as unknown as Json);
+      expect(accepts(exact)).toBe(true);
+      expect(accepts({ fields: { lo: { op: 'MIN', path: 'status.x' }, n: { op: 'COUNT' } } })).toBe(false);
+      expect(accepts({ fields: { hi: { op: 'MAX', path: 'status.x' } } })).toBe(false);
     });
   });
 

@@ -6,7 +6,7 @@
  * @module plugins/aggregate
  */
 import { defineReducer } from '../../core/contract.js';
-import { addReport, finishAcc, initAcc, mergeAcc, type AggregateAcc, type AggregateSummary } from './accumulator.js';
+import { addReport, removeReport, finishAcc, initAcc, mergeAcc, type AggregateAcc, type AggregateSummary } from './accumulator.js';
 import { optionsSchema, planOf as compilePlan, type AggregateOptions, type AggregatePlan } from './options.js';
 
 export type { AggregateAcc, AggregateRow, AggregateSummary, AvgAcc, FieldAcc, GroupAcc, RowGroup, SkipCounts } from './accumulator.js';
@@ -29,16 +29,26 @@ function planOf(options: AggregateOptions): AggregatePlan {
 }
 
 /**
- * The `aggregate` reducer. No `remove`: MIN and MAX cannot be retracted exactly, so a replaced
- * report re-folds its partition instead.
+ * Options whose every field retracts exactly: COUNT, SUM and AVG. MIN and MAX cannot be undone
+ * without every value, so with either the host re-folds a replaced report's partition instead.
  */
+const retractsWhen = {
+  type: 'object',
+  properties: {
+    fields: { type: 'object', additionalProperties: { type: 'object', properties: { op: { type: 'string', enum: ['COUNT', 'SUM', 'AVG'] } } } },
+  },
+};
+
+/** The `aggregate` reducer. */
 const aggregate = defineReducer<AggregateOptions, AggregateAcc, AggregateSummary>({
   name: 'aggregate',
   version: '1.0.0',
   description: 'Filters reports, groups them by fields and computes COUNT, SUM, AVG, MIN and MAX per group, exactly across levels.',
   options: optionsSchema,
+  retractsWhen,
   init: (ctx) => initAcc(planOf(ctx.options)),
   add: (acc, report, ctx) => addReport(acc, report, planOf(ctx.options)),
+  remove: (acc, report, ctx) => removeReport(acc, report, planOf(ctx.options)),
   merge: (a, b, ctx) => mergeAcc(a, b, planOf(ctx.options)),
   finish: (acc, ctx) => finishAcc(acc, planOf(ctx.options)),
 });

@@ -168,6 +168,8 @@ export default defineReducer<WorkloadReplicasOptions, WorkloadReplicasAcc, Workl
     },
   },
   reads: ['metadata', 'status'],
+  // Sums and counts retract exactly; the minimums and maximum `replicated` mode reads do not.
+  retractsWhen: { type: 'object', properties: { mode: { type: 'string', enum: ['divided'] } } },
 
   init() {
     return {
@@ -197,6 +199,17 @@ export default defineReducer<WorkloadReplicasOptions, WorkloadReplicasAcc, Workl
     if (seen.observedLatest) acc.counts.observedLatestGeneration += 1;
     if (seen.deadlineExceeded) acc.counts.progressDeadlineExceeded += 1;
     if (seen.malformed) acc.counts.malformed += 1;
+    return acc;
+  },
+
+  // Leaves `mins` and `maxes` as they were: only `replicated` mode reads them, and it never retracts.
+  remove(acc, report) {
+    const seen = observe(report);
+    for (const field of countFields) acc.sums[field] -= seen[field];
+    acc.counts.destinations -= 1;
+    if (seen.observedLatest) acc.counts.observedLatestGeneration -= 1;
+    if (seen.deadlineExceeded) acc.counts.progressDeadlineExceeded -= 1;
+    if (seen.malformed) acc.counts.malformed -= 1;
     return acc;
   },
 

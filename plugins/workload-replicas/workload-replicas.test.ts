@@ -3,6 +3,7 @@ import { describe, it, expect } from 'vitest';
 import fc from 'fast-check';
 import { z } from 'zod';
 import type { Json, JsonObject, ReducerContext, StatusReport } from '../../core/contract.js';
+import { reducerRetractsWith } from '../../core/pipeline/index.js';
 import { checkReducerLaws, deepFreeze } from '../../core/testing/index.js';
 import { foldWith, mergeWith } from '../../test/support/reducers.js';
 import plugin, { type WorkloadReplicasAcc, type WorkloadReplicasOptions } from './index.js';
@@ -233,7 +234,7 @@ describe('workload-replicas', () => {
     it('keeps the reducer laws on malformed counts, generations and conditions', () => {
       fc.assert(
         fc.property(reportsArb, optionsArb, (reports, options) => {
-          expect(checkReducerLaws(plugin, { options, reports, maxAccBytes: 600 })).toEqual([]);
+          expect(checkReducerLaws(plugin, { options, reports, maxAccBytes: 600, retracts: reducerRetractsWith(plugin, options as Json) })).toEqual([]);
         }),
         { seed, numRuns: 300 },
       );
@@ -248,6 +249,27 @@ describe('workload-replicas', () => {
         }),
         { seed, numRuns: 100 },
       );
+    });
+  });
+
+  describe('remove', () => {
+    it('in divided mode, takes any report out again: the summary is that of the others', () => {
+      fc.assert(
+        fc.property(reportsArb, fc.nat(), (reports, pick) => {
+          fc.pre(reports.length > 0);
+          const i = pick % reports.length;
+          const rest = reports.filter((_, j) => j !== i);
+          const retracted = plugin.remove!(fold(reports), deepFreeze(reports[i]!), divided);
+          expect(plugin.finish(retracted, divided)).toEqual(plugin.finish(fold(rest), divided));
+        }),
+        { seed, numRuns: 200 },
+      );
+    });
+
+    it('is declared exact for divided mode only: the minimums of replicated mode cannot be retracted', () => {
+      expect(reducerRetractsWith(plugin, {})).toBe(true);
+      expect(reducerRetractsWith(plugin, { mode: 'divided' })).toBe(true);
+      expect(reducerRetractsWith(plugin, { mode: 'replicated' })).toBe(false);
     });
   });
 

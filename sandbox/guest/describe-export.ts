@@ -13,6 +13,7 @@ export interface RawDescription {
   description?: unknown;
   options?: unknown;
   reads?: unknown;
+  retractsWhen?: unknown;
 }
 
 const reducerHooks = ['init', 'add', 'merge', 'finish'] as const;
@@ -35,6 +36,7 @@ export function describeExport(exported: unknown): RawDescription | string {
   const description: RawDescription = { kind: isPolicy ? 'policy' : 'reducer', retractable: typeof plugin.remove === 'function', name: plugin.name, version: plugin.version };
   // Absent fields stay absent, so the description is plain JSON the host can check strictly.
   for (const key of ['description', 'options', 'reads'] as const) if (plugin[key] !== undefined) description[key] = plugin[key];
+  if (!isPolicy && plugin.retractsWhen !== undefined) description.retractsWhen = plugin.retractsWhen;
   return description;
 }
 

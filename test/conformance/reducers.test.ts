@@ -7,6 +7,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { defineReducer, type Json, type JsonObject, type StatusReport } from '../../core/contract.js';
+import { reducerRetractsWith } from '../../core/pipeline/index.js';
 import { checkReducerLaws, deepFreeze, type ReducerLaw } from '../../core/testing/index.js';
 import { fleetBindings, fleetReports, fleetTopology } from '../../core/sim/fleet.js';
 import { describeConformance, loadBuiltins } from './builtins.js';
@@ -121,10 +122,12 @@ describeConformance('reducer', reducers, reducerOptions, {
   known: ['aggregate', 'health', 'top-k', 'version-histogram', 'workload-replicas'],
   behaviour: 'keeps every law on no reports at the center, and on generated batches and partitions',
   check: (plugin, options) => {
-    expect(checkReducerLaws(plugin, { options, reports: [], level: { id: 'center', kind: 'center' } })).toEqual([]);
+    // As the host decides: a reducer retracts for the options its `retractsWhen` accepts.
+    const retracts = reducerRetractsWith(plugin, options);
+    expect(checkReducerLaws(plugin, { options, reports: [], retracts, level: { id: 'center', kind: 'center' } })).toEqual([]);
     fc.assert(
       fc.property(batchArb, ({ reports, partitions }) => {
-        expect(checkReducerLaws(plugin, { options, reports, partitions, maxAccBytes })).toEqual([]);
+        expect(checkReducerLaws(plugin, { options, reports, partitions, retracts, maxAccBytes })).toEqual([]);
       }),
       { seed, numRuns: 100 },
     );
