@@ -30,8 +30,8 @@ import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Customizer, JsonObject, Policy, Reducer } from '../core/contract.js';
 import { ErrorCodes, PluginLoadError } from '../core/errors.js';
-import { clockOf, defaultSeed, pluginEnvironment, type PluginEnvironmentHandle } from '../core/testing/index.js';
-import { describeExport, hookPosition, loadHostPlugin, mapStack, type HostPlugin } from '../sandbox/index.js';
+import { pluginEnvironment, type PluginEnvironmentHandle } from '../core/testing/index.js';
+import { describeExport, enterCall, hookPosition, loadHostPlugin, mapStack, type HostPlugin } from '../sandbox/index.js';
 
 export * from '../core/testing/index.js';
 
@@ -92,8 +92,7 @@ function withEnvironment(host: HostPlugin): object {
     if (typeof fn !== 'function') continue;
     wrapped[hook] = (...args: unknown[]): unknown => {
       const now = (hook === 'decide' ? args[0] : args[args.length - 1]) as { now?: unknown } | null | undefined;
-      host.environment.setClock(clockOf(typeof now?.now === 'string' ? now.now : ''));
-      host.environment.reseed(defaultSeed);
+      enterCall(host.environment, typeof now?.now === 'string' ? now.now : '');
       try {
         return (fn as (...a: unknown[]) => unknown).apply(plugin, args);
       } catch (error) {

@@ -24,6 +24,18 @@ export interface HostPlugin {
 
 export { defaultSeed };
 
+/** A call's `now` (RFC 3339) as the guest's clock reads it: the epoch when it does not parse. */
+export function clockAt(now: string): number {
+  const ms = Date.parse(now);
+  return Number.isNaN(ms) ? 0 : ms;
+}
+
+/** Sets up a plugin for one call as the sandbox does: its clock at the call's `now`, `Math.random` from the default seed. */
+export function enterCall(environment: PluginEnvironment, now: string): void {
+  environment.setClock(clockAt(now));
+  environment.reseed(defaultSeed);
+}
+
 /**
  * Bundles a plugin (JS or TS, with the sandbox's bundling rules) and evaluates it in the host
  * process, giving it a `Date` and a `Math` of its own made by the guest's own shim: its clock is

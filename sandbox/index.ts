@@ -13,5 +13,5 @@ export { maxStackBytes, minBootMs } from './quickjs/limits.js';
 export { newReleaseModule, type QuickJsModule, type QuickJsModuleFactory } from './quickjs/wasm-host.js';
 export { BundleCache, bundleFilename, bundlePlugin, type PluginBundle } from './bundle.js';
 export { describeExport, hashCode, PluginDescriptionSchema, toJsonOutput, toPluginInfo, type PluginDescription } from './describe.js';
-export { defaultSeed, hookPosition, loadHostPlugin, mapStack, type HostPlugin, type PluginEnvironment } from './host-plugin.js';
+export { clockAt, defaultSeed, enterCall, hookPosition, loadHostPlugin, mapStack, type HostPlugin, type PluginEnvironment } from './host-plugin.js';
 export { contractModule } from './module.js';

@@ -1,7 +1,7 @@
 import type { CustomizeChange, Customizer, CustomizerContext, Json, Policy, PolicyInput, Reducer, ReducerContext, StatusReport } from '../core/contract.js';
 import { ErrorCodes, PluginLoadError, PluginThrewError, type ErrorDetails } from '../core/errors.js';
 import { describeExport, toJsonOutput, toPluginInfo } from './describe.js';
-import { defaultSeed, loadHostPlugin, type HostPlugin } from './host-plugin.js';
+import { clockAt, defaultSeed, enterCall, loadHostPlugin, type HostPlugin } from './host-plugin.js';
 import { locate } from './quickjs/failures.js';
 import { defaultLimits, type AccUpdate, type CallContext, type CustomizeCall, type CustomizeItem, type CustomizerHandle, type PluginLimits, type PluginRunner, type PluginSource, type PolicyHandle, type ReducerHandle } from '../core/ports/plugin-runner.js';
 
@@ -45,7 +45,7 @@ export class InlineRunner implements PluginRunner {
         host.environment.reseed(defaultSeed);
         return inputs.map((input) => {
           counts.decide++;
-          host.environment.setClock(timeOf(input.now));
+          host.environment.setClock(clockAt(input.now));
           const decision = guard(() => policy.decide(input, options), where, host);
           return toJsonOutput(decision, bounds, where) as ReturnType<Policy['decide']>;
         });
@@ -60,8 +60,7 @@ export class InlineRunner implements PluginRunner {
     const counts = this.counts;
     const run = <T>(hook: 'customize' | 'explain', items: readonly CustomizeItem[], call: CustomizeCall, body: (item: CustomizeItem, ctx: CustomizerContext<unknown>) => T): T[] => {
       const where: ErrorDetails = { plugin: info.name, hook, level: call.level.id };
-      host.environment.setClock(timeOf(call.now));
-      host.environment.reseed(defaultSeed);
+      enterCall(host.environment, call.now);
       const results = guard(
         () =>
           items.map((item) => {
@@ -97,12 +96,6 @@ export class InlineRunner implements PluginRunner {
     }
     return { plugin: host.exported, info, host };
   }
-}
-
-/** The guest's reading of an RFC 3339 time: 0 when it does not parse. */
-function timeOf(now: string): number {
-  const ms = Date.parse(now);
-  return Number.isNaN(ms) ? 0 : ms;
 }
 
 function guard<T>(fn: () => T, where: ErrorDetails, host: HostPlugin): T {
@@ -178,8 +171,7 @@ class InlineReducer implements ReducerHandle {
   private run(hook: string, call: CallContext, body: (ctx: ReducerContext<unknown>) => Json[]): Json[] {
     const where: ErrorDetails = { plugin: this.info.name, hook, level: call.level.id, binding: call.binding };
     const ctx: ReducerContext<unknown> = { options: call.options, binding: call.binding, level: call.level, now: call.now };
-    this.host.environment.setClock(timeOf(call.now));
-    this.host.environment.reseed(defaultSeed);
+    enterCall(this.host.environment, call.now);
     const results = guard(() => body(ctx), where, this.host);
     return toJsonOutput(results, this.limits, where, true) as Json[];
   }
