@@ -60,6 +60,11 @@ describe('projectReport', () => {
     expect(resolveReads(reads, { field: '' })).toBeUndefined();
     expect(resolveReads([{ option: 'field' }], {})).toEqual([]);
     expect(resolveReads(undefined, {})).toBeUndefined();
+    const wild = [{ option: 'filter.*.path' }, { option: 'fields.*.path', default: 'status' }];
+    expect(resolveReads(wild, { filter: [{ path: 'ref.kind' }, { path: 'spec.x' }], fields: { n: { op: 'COUNT' }, r: { path: 'status.ready' } } })).toEqual(['ref.kind', 'spec.x', 'status.ready']);
+    expect(resolveReads(wild, { fields: { n: { op: 'COUNT' } } })).toEqual(['status']);
+    expect(resolveReads(wild, { filter: [{ path: 7 }] })).toBeUndefined();
+    expect(resolveReads([{ option: 'a.b' }], { 'a.b': 'spec', a: { b: 'status' } })).toEqual(['spec']);
   });
 
   it('sends the whole report for a path it cannot parse', () => {

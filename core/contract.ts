@@ -101,7 +101,12 @@ export interface PluginMeta {
   readonly options?: OptionsSchema;
 }
 
-/** One entry of a reducer's `reads`: a field path, or the field path an option of the binding holds. */
+/**
+ * One entry of a reducer's `reads`: a field path, or the field paths the binding's options hold.
+ * `option` is an option's name, or a dotted path into the options in which `*` stands for every
+ * element of a list or value of an object (`fields.*.path`); `default` is read when nothing is
+ * there.
+ */
 export type ReadsEntry = string | { readonly option: string; readonly default?: string };
 
 /**
@@ -138,7 +143,11 @@ export interface Reducer<Options = JsonObject, Acc extends Json = Json, Summary 
    * or `{ option: 'field' }` for the path an option holds (`default` when the option is absent).
    * The host sends only these members (a path is kept whole from its first `[n]` index on), so a
    * member not listed is missing from the report a hook sees, and `status` is `null` if not listed.
-   * Absent means the whole report. `destination`, `ref`, `seq` and `observedAt` are always sent.
+   * Absent means the whole report. `destination`, `ref`, `seq` and `observedAt` are always sent,
+   * but `seq` and `observedAt` count as read only when listed: a report that differs from the one
+   * it replaces in nothing else (an edge re-sending the same status) is not folded again, so the
+   * accumulator may hold the `seq` and `observedAt` of an earlier copy. List `observedAt` when the
+   * summary shows it.
    */
   readonly reads?: readonly ReadsEntry[];
   /** Runs once per partition and merge node. Returns the identity accumulator. */
@@ -400,12 +409,36 @@ export function resolveReads(reads: readonly ReadsEntry[] | undefined, options: 
       paths.push(entry);
       continue;
     }
-    const value = typeof options === 'object' && options !== null && !Array.isArray(options) && Object.hasOwn(options, entry.option) ? options[entry.option] : undefined;
-    if (typeof value === 'string' && value !== '') paths.push(value);
-    else if (value === undefined && entry.default !== undefined) paths.push(entry.default);
-    else if (value !== undefined) return undefined;
+    const values = optionValues(options, entry.option);
+    if (values.length === 0 && entry.default !== undefined) paths.push(entry.default);
+    for (const value of values) {
+      if (typeof value !== 'string' || value === '') return undefined;
+      paths.push(value);
+    }
   }
   return paths;
+}
+
+/** Whether a value has members a `ReadsEntry`'s option path can step into. */
+function isObjectValue(value: unknown): value is Readonly<Record<string, Json>> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+/** The values at an option name, or at a dotted option path with `*` wildcards; absent ones are skipped. */
+function optionValues(options: Json, option: string): Json[] {
+  if (isObjectValue(options) && Object.hasOwn(options, option)) return [options[option]!];
+  let level: Json[] = [options];
+  for (const step of option.split('.')) {
+    const next: Json[] = [];
+    for (const value of level) {
+      if (step === '*') {
+        if (Array.isArray(value)) next.push(...value);
+        else if (isObjectValue(value)) next.push(...Object.values(value));
+      } else if (isObjectValue(value) && Object.hasOwn(value, step)) next.push(value[step]!);
+    }
+    level = next;
+  }
+  return level;
 }
 
 /** The segments of a path as `readPath` walks them; an index segment ends what projection descends into. */
@@ -436,10 +469,10 @@ function setOwn(target: Fields, key: string, value: unknown): void {
 /** Compiled projection of a reducer's reads: one tree of the members to copy. */
 export interface Projection {
   readonly paths: readonly string[];
-  /** `null` copies the whole member; a tree copies only its listed members. */
   readonly tree: ReadonlyMap<string, ProjectionNode>;
 }
-type ProjectionNode = ReadonlyMap<string, ProjectionNode> | null;
+/** `null` copies the whole member; a map copies only its listed members. */
+export type ProjectionNode = ReadonlyMap<string, ProjectionNode> | null;
 
 /**
  * Compiles paths into a projection, or `undefined` when one of them cannot be parsed (then the

@@ -89,3 +89,44 @@ describe('a changed report', () => {
     await hierarchy.dispose();
   });
 });
+
+describe('a re-sent report', () => {
+  it('costs no plugin call where only seq and observedAt moved and the reducer reads neither, and is folded where it reads them', async () => {
+    const { runner, updates, refolds } = recording();
+    const clock = new ManualClock(Date.parse('2026-11-24T10:00:00Z'));
+    const topology = smallTopology(40);
+    const bindings = [
+      { name: 'health', reducer: 'builtin:health', staleAfter: '1h' },
+      { name: 'versions', reducer: 'builtin:version-histogram' },
+      { name: 'newest', reducer: 'builtin:top-k', options: { field: 'status.readyReplicas', k: 3 } },
+      { name: 'sums', reducer: 'builtin:aggregate', options: { fields: { n: { op: 'COUNT' } } } },
+      { name: 'timed', reducer: 'builtin:aggregate', options: { fields: { n: { op: 'COUNT', path: 'observedAt' } } } },
+    ];
+    const hierarchy = await createHierarchy({ topology, bindings }, { clock, runner });
+    const site = topology.destinations.filter((destination) => destination.parent === 'r1-s1');
+    hierarchy.ingest(site.map((destination) => deploymentReport(destination.id)));
+    await hierarchy.settle();
+    const before = await hierarchy.summaries();
+    updates.length = 0;
+    refolds.length = 0;
+    clock.advance(30_000);
+    const resent = site.map((destination) => deploymentReport(destination.id, { seq: 2, observedAt: '2026-11-24T10:00:30Z' }));
+    expect(hierarchy.ingest(resent).accepted).toBe(40);
+    await hierarchy.settle();
+    const bindingsCalled = [...new Set([...updates, ...refolds].map((call) => call.binding))].sort();
+    expect(bindingsCalled).toEqual(['newest', 'timed']);
+    const after = await hierarchy.summaries();
+    expect(after.health!.value).toEqual(before.health!.value);
+    expect(after.versions!.value).toEqual(before.versions!.value);
+    expect(after.health!.coverage).toMatchObject({ reporting: 40, stale: 0 });
+    expect(JSON.stringify(after.newest!.value)).toContain('2026-11-24T10:00:30Z');
+
+    updates.length = 0;
+    refolds.length = 0;
+    hierarchy.ingest([deploymentReport(site[0]!.id, { seq: 3, observedAt: '2026-11-24T10:00:31Z', status: { observedGeneration: 2, replicas: 2, readyReplicas: 0, updatedReplicas: 2, availableReplicas: 0 } })]);
+    await hierarchy.settle();
+    expect([...new Set([...updates, ...refolds].map((call) => call.binding))].sort()).toEqual(['health', 'newest', 'timed']);
+    expect((await hierarchy.summaries()).health!.value).not.toEqual(before.health!.value);
+    await hierarchy.dispose();
+  });
+});

@@ -242,7 +242,7 @@ describe('incremental updates', () => {
       hierarchy.ingest(reports);
       await hierarchy.settle();
       const before = { ...runner.counts };
-      hierarchy.ingest([deploymentReport('edge-04242', { seq: 2, status: { observedGeneration: 1 } })]);
+      hierarchy.ingest([deploymentReport('edge-04242', { seq: 2, metadata: { generation: 2, labels: { 'app.kubernetes.io/version': '1.1.0' } }, status: { observedGeneration: 1 } })]);
       await hierarchy.settle();
       const rereduced = runner.counts.add - before.add + (runner.counts.remove - before.remove);
       expect(rereduced).toBeGreaterThan(0);

@@ -8,6 +8,7 @@ import { Backoff, defaultRetry, type RetryPolicy } from './backoff.js';
 import { allGroup, retractsWith, type BindingConfig } from './config.js';
 import { checkHookResults, findNonJson } from './json-check.js';
 import { MergeTree, recomputeTrees } from './merge-tree.js';
+import { readsComparer } from './projecting-handle.js';
 
 /** How complete a summary is. A summary never pretends to cover destinations it has not heard from. */
 export interface Coverage {
@@ -139,6 +140,8 @@ export class Binding {
   private failure: Degradation | null = null;
   /** Whether a changed report is retracted with `remove` instead of re-folding its partition. */
   private readonly retractable: boolean;
+  /** Whether a newer report looks the same to the reducer as the one it replaces; absent when it reads the whole report. */
+  private readonly sameReads: ((a: StatusReport, b: StatusReport) => boolean) | undefined;
   private readonly folding: Backoff;
   /** The last finished summary that succeeded, and the version of the inputs it finished. */
   private finished: { version: number; value: Json } | undefined;
@@ -157,6 +160,7 @@ export class Binding {
     this.folding = new Backoff(deps.retry ?? defaultRetry);
     this.finishing = new Backoff(deps.retry ?? defaultRetry);
     this.retractable = retractsWith(deps.handle.info, deps.options);
+    this.sameReads = readsComparer(deps.handle.info.reads, deps.options);
   }
 
   /** The binding's name. */
@@ -171,14 +175,18 @@ export class Binding {
 
   /**
    * Takes the newest report of one (destination, object); `previous` is the one it replaces, if
-   * any. `key` is the report's `reportKey`, when the caller already has it.
+   * any. `key` is the report's `reportKey`, when the caller already has it. A report that looks
+   * the same to the reducer as the one it replaces (only `seq` and `observedAt` moved, and the
+   * reducer does not read them) is kept for later folds but folds nothing now: an edge re-sending
+   * an unchanged status costs no plugin call.
    */
   apply(report: StatusReport, previous: StatusReport | undefined, key: string = reportKey(report)): void {
     const group = this.group(this.deps.groupOf(report));
     const placed = this.placement.get(key);
     if (placed !== undefined && placed.group === group) {
+      const held = placed.reports.get(key)!;
       placed.reports.set(key, report);
-      this.note(placed, previous, report);
+      if (this.sameReads === undefined || !this.sameReads(held, report)) this.note(placed, previous, report);
     } else {
       if (placed !== undefined) {
         placed.reports.delete(key);

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { Json, ReadsEntry, StatusReport } from '../contract.js';
 import type { AccUpdate, PluginInfo, ReducerHandle } from '../ports/plugin-runner.js';
-import { projectingHandle } from './projecting-handle.js';
+import { projectingHandle, readsComparer } from './projecting-handle.js';
 
 const report = {
   destination: 'edge-1',
@@ -43,5 +43,32 @@ describe('projectingHandle', () => {
     expect(projectingHandle(handle, call.options)).toBe(handle);
     const byOption = recording([{ option: 'field' }]).handle;
     expect(projectingHandle(byOption, { field: ['not', 'a', 'path'] })).toBe(byOption);
+  });
+});
+
+describe('readsComparer', () => {
+  const later = { ...report, seq: 2, observedAt: '2026-01-01T00:00:30Z' };
+  const with_ = (changes: Partial<StatusReport>): StatusReport => ({ ...later, ...changes });
+
+  it('sees a copy that moved only seq and observedAt as the same, unless the reducer lists them', () => {
+    expect(readsComparer(['status', 'metadata.labels'], {})!(report, later)).toBe(true);
+    expect(readsComparer(['status', 'observedAt'], {})!(report, later)).toBe(false);
+    expect(readsComparer(['seq'], {})!(report, later)).toBe(false);
+  });
+
+  it('compares only the members read, whole below an index or a scalar, present or absent alike', () => {
+    const same = readsComparer([{ option: 'field' }, 'status.conditions[0].type'], { field: 'metadata.labels.tier' })!;
+    expect(same(report, with_({ metadata: { labels: { tier: 'canary', other: 'x' }, annotations: {} } }))).toBe(true);
+    expect(same(report, with_({ metadata: { labels: { tier: 'stable' } } }))).toBe(false);
+    expect(same(report, with_({ metadata: { labels: {} } }))).toBe(false);
+    expect(same(report, with_({ metadata: 'text' as never }))).toBe(false);
+    const conditions = with_({ status: { readyReplicas: 9, conditions: [{ type: 'Ready', status: 'True' }] } });
+    expect(same(conditions, with_({ status: { readyReplicas: 1, conditions: [{ status: 'True', type: 'Ready' }] } }))).toBe(true);
+    expect(same(conditions, with_({ status: { conditions: [{ type: 'Ready', status: 'False' }] } }))).toBe(false);
+  });
+
+  it('is absent for a reducer that reads the whole report', () => {
+    expect(readsComparer(undefined, {})).toBeUndefined();
+    expect(readsComparer([{ option: 'field' }], { field: 3 })).toBeUndefined();
   });
 });

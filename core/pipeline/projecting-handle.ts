@@ -1,4 +1,5 @@
-import { compileProjection, projectReport, resolveReads, type Json, type StatusReport } from '../contract.js';
+import { isDeepStrictEqual } from 'node:util';
+import { compileProjection, projectReport, resolveReads, type Json, type Projection, type ProjectionNode, type ReadsEntry, type StatusReport } from '../contract.js';
 import type { AccUpdate, CallContext, ReducerHandle } from '../ports/plugin-runner.js';
 
 /**
@@ -7,8 +8,7 @@ import type { AccUpdate, CallContext, ReducerHandle } from '../ports/plugin-runn
  * reports are projected the same way, so `remove` sees exactly what `add` saw.
  */
 export function projectingHandle(handle: ReducerHandle, options: Json): ReducerHandle {
-  const paths = resolveReads(handle.info.reads, options);
-  const projection = paths === undefined ? undefined : compileProjection(paths);
+  const projection = projectionOf(handle.info.reads, options);
   if (projection === undefined) return handle;
   const project = (reports: readonly StatusReport[]): StatusReport[] => reports.map((report) => projectReport(report, projection));
   return {
@@ -18,4 +18,41 @@ export function projectingHandle(handle: ReducerHandle, options: Json): ReducerH
     merge: (groups, call) => handle.merge(groups, call),
     finish: (accs, call) => handle.finish(accs, call),
   };
+}
+
+function projectionOf(reads: readonly ReadsEntry[] | undefined, options: Json): Projection | undefined {
+  const paths = resolveReads(reads, options);
+  return paths === undefined ? undefined : compileProjection(paths);
+}
+
+/**
+ * For a reducer that declares `reads`: whether two reports of the same (destination, object) look
+ * the same to it under these options — equal in every member it reads, `seq` and `observedAt`
+ * only when it lists them — so the newer need not be folded again. `undefined` for a reducer
+ * that reads the whole report, to which every newer copy is new.
+ */
+export function readsComparer(reads: readonly ReadsEntry[] | undefined, options: Json): ((a: StatusReport, b: StatusReport) => boolean) | undefined {
+  const projection = projectionOf(reads, options);
+  if (projection === undefined) return undefined;
+  return (a, b) => sameMembers(a, b, projection.tree);
+}
+
+type Fields = Record<string, unknown>;
+
+function sameMembers(a: unknown, b: unknown, tree: ReadonlyMap<string, ProjectionNode>): boolean {
+  for (const [key, node] of tree) {
+    const inA = Object.prototype.hasOwnProperty.call(a, key);
+    if (inA !== Object.prototype.hasOwnProperty.call(b, key)) return false;
+    if (!inA) continue;
+    const x = (a as Fields)[key];
+    const y = (b as Fields)[key];
+    // Below an array or a scalar a projection sends the value whole, as `projectReport` does.
+    const whole = node === null || !isMembers(x) || !isMembers(y);
+    if (whole ? !isDeepStrictEqual(x, y) : !sameMembers(x, y, node)) return false;
+  }
+  return true;
+}
+
+function isMembers(value: unknown): boolean {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
 }

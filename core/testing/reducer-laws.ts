@@ -33,7 +33,9 @@ import { canonical, describeDifferences, describeThrown, Halt, isTypeError, json
  * - `randomness`: a hook's result does not change with the seed of `Math.random`. Checked for
  *   plugins loaded with `loadReducer`.
  * - `reads`: folding the reports projected to what the reducer declares in `reads` (under these
- *   options), as the host sends them, gives the same summary as folding them whole.
+ *   options), as the host sends them, gives the same summary as folding them whole; and, unless
+ *   `reads` lists them, other `seq` and `observedAt` values change neither the fold nor a
+ *   retraction (the host skips a re-sent report that differs in nothing else).
  */
 export type ReducerLaw =
   | 'arguments'
@@ -359,6 +361,17 @@ function utf8Bytes(text: string): number {
   return bytes;
 }
 
+/** The report as a later copy of it would arrive with nothing else changed: these fields moved on. */
+function movedCopy(report: StatusReport, fields: readonly ('seq' | 'observedAt')[]): StatusReport {
+  const copy: Record<string, unknown> = { ...report };
+  if (fields.includes('seq')) copy['seq'] = (typeof report.seq === 'number' ? report.seq : 0) + 1_000_003;
+  if (fields.includes('observedAt')) {
+    const at = Date.parse(report.observedAt);
+    copy['observedAt'] = new Date((Number.isFinite(at) ? at : 0) + 3_600_000).toISOString();
+  }
+  return copy as unknown as StatusReport;
+}
+
 function describeReport(report: StatusReport, index: number): string {
   const ref = (report as { ref?: { kind?: unknown; namespace?: unknown; name?: unknown } }).ref;
   const where = ref === undefined ? '' : ` ${String(ref.kind)} ${ref.namespace === undefined ? '' : `${String(ref.namespace)}/`}${String(ref.name)}`;
@@ -480,7 +493,17 @@ class ReducerLaws {
     const projection = paths === undefined ? undefined : compileProjection(paths);
     if (projection === undefined) return;
     const projected = deepFreeze(this.given.reports.map((report) => projectReport(report, projection)));
-    this.same('reads', `folding the reports projected to reads [${projection.paths.join(', ')}] changes the summary: the reducer reads a field it does not declare`, probe.show(probe.fold(projected)), probe.show(probe.fold(this.given.reports)));
+    const whole = probe.show(probe.fold(this.given.reports));
+    this.same('reads', `folding the reports projected to reads [${projection.paths.join(', ')}] changes the summary: the reducer reads a field it does not declare`, probe.show(probe.fold(projected)), whole);
+    const unlisted = (['seq', 'observedAt'] as const).filter((field) => !projection.tree.has(field));
+    if (unlisted.length === 0) return;
+    const moved = deepFreeze(this.given.reports.map((report) => movedCopy(report, unlisted)));
+    const which = unlisted.map((field) => `\`${field}\``).join(' and ');
+    this.same('reads', `folding the reports with other ${which} changes the summary: the reducer reads ${which} without listing them in reads, and the host does not fold a re-sent report again when nothing it reads changed`, probe.show(probe.fold(moved)), whole);
+    if (!this.given.retracts || this.given.reports.length === 0) return;
+    const rest = probe.fold(this.given.reports.slice(1));
+    const report = this.given.reports[0]!;
+    this.same('reads', `remove(add(A, r), r') ≠ A for r = ${describeReport(report, 0)} and r' the same report with other ${which}: remove reads ${which} without listing them in reads`, probe.show(probe.remove(probe.add(copyKeepingFrozen(rest), report), moved[0]!)), probe.show(rest));
   }
 
   private levelIndependence(): void {

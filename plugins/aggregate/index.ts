@@ -45,6 +45,8 @@ const aggregate = defineReducer<AggregateOptions, AggregateAcc, AggregateSummary
   version: '1.0.0',
   description: 'Filters reports, groups them by fields and computes COUNT, SUM, AVG, MIN and MAX per group, exactly across levels.',
   options: optionsSchema,
+  // Every path the options name, and nothing else: COUNT without a path counts reports.
+  reads: [{ option: 'filter.*.path' }, { option: 'groupBy.*.path' }, { option: 'fields.*.path' }],
   retractsWhen,
   init: (ctx) => initAcc(planOf(ctx.options)),
   add: (acc, report, ctx) => addReport(acc, report, planOf(ctx.options)),

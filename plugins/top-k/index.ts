@@ -107,8 +107,9 @@ export default defineReducer<TopKOptions, TopKAcc, TopKSummary>({
       order: { type: 'string', enum: ['desc', 'asc'] },
     },
   },
-  // Only the configured field; `ref`, `destination` and `observedAt` are always sent.
-  reads: [{ option: 'field' }],
+  // The configured field, and `observedAt`, which each entry shows: a re-sent report with a newer
+  // `observedAt` must replace its entry.
+  reads: [{ option: 'field' }, 'observedAt'],
 
   init() {
     return { items: [], considered: 0, skipped: 0 };

@@ -313,6 +313,19 @@ describe('every built-in reducer declares all it reads', () => {
     expect(checkReducerLaws(sloppy, { options: {}, reports, laws: ['reads'] }).map((violation) => violation.law)).toEqual(['reads']);
   });
 
+  it('catches a reducer that reads observedAt or seq without listing it, in add and in remove', () => {
+    const weight = (report: StatusReport): number => (report.seq > 1_000_000 ? 2 : 1);
+    const bySeq = defineReducer<JsonObject, Count, Count>({ ...counter, reads: ['status'], add: (acc, report) => ({ n: acc.n + weight(report) }), remove: (acc, report) => ({ n: acc.n - weight(report) }) });
+    expect(checkReducerLaws(bySeq, { options: {}, reports, laws: ['reads'] }).map((violation) => violation.message)).toEqual([
+      expect.stringContaining('other `seq` and `observedAt` changes the summary'),
+      expect.stringContaining("remove(add(A, r), r') ≠ A"),
+    ]);
+    const listed = defineReducer<JsonObject, Count, Count>({ ...bySeq, reads: ['status', 'seq'] });
+    expect(checkReducerLaws(listed, { options: {}, reports, laws: ['reads'] })).toEqual([]);
+    const removesBySeq = defineReducer<JsonObject, Count, Count>({ ...counter, reads: ['status'], add: (acc) => ({ n: acc.n + 1 }), remove: (acc, report) => ({ n: acc.n - (report.seq > 1_000_000 ? 2 : 1) }) });
+    expect(checkReducerLaws(removesBySeq, { options: {}, reports, laws: ['reads'] }).map((violation) => violation.message)).toEqual([expect.stringContaining("remove(add(A, r), r') ≠ A")]);
+  });
+
   it('reads the path an option holds, and the whole report when the option holds no path', () => {
     const byOption = defineReducer<JsonObject, Count, Count>({ ...counter, reads: [{ option: 'field' }], add: (acc, report) => ({ n: acc.n + (report.metadata?.labels === undefined ? 0 : 1) }) });
     expect(checkReducerLaws(byOption, { options: { field: 'metadata.labels' }, reports, laws: ['reads'] })).toEqual([]);
