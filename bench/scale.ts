@@ -18,7 +18,7 @@ import { FilePluginCatalog } from '../core/catalog/index.js';
 import { EdgesumError, ErrorCodes } from '../core/errors.js';
 import { reportKey } from '../core/model/index.js';
 import { reduceCommand } from '../cli/reduce.js';
-import { QuickJsRunner } from '../sandbox/index.js';
+import { PooledRunner, QuickJsRunner } from '../sandbox/index.js';
 import { defaultLimits } from '../sandbox/index.js';
 import { runnerLoadMs } from './quickjs.js';
 import type { Outcome, Target } from './rows.js';
@@ -55,11 +55,11 @@ export const scaleQuickPlan: ScalePlan = {
 
 /** The issue's targets, on rows normalized to the full fleet (1M reports, 100k destinations). */
 export const scaleTargets: Target[] = [
-  { name: '1M reports, health, QuickJS ≤ 10 s', subject: ['health-quickjs'], bound: 10, kind: 'value-at-most', unit: 's/1M' },
+  { name: '1M reports, health, QuickJS ≤ 10 s', subject: ['health-quickjs', 'health-quickjs-pool'], bound: 10, kind: 'value-at-most', unit: 's/1M' },
   { name: '1M reports, health, QuickJS ≤ 2 GiB', subject: ['health-quickjs-peak-rss'], bound: 2048, kind: 'value-at-most', unit: 'MiB' },
   { name: '1M reports, every built-in, inline ≤ 10 s', subject: ['all-inline'], bound: 10, kind: 'value-at-most', unit: 's/1M' },
   { name: '1M reports, every built-in, inline ≤ 2 GiB', subject: ['all-inline-peak-rss'], bound: 2048, kind: 'value-at-most', unit: 'MiB' },
-  { name: '1M reports, every built-in, QuickJS ≤ 30 s', subject: ['all-quickjs'], bound: 30, kind: 'value-at-most', unit: 's/1M' },
+  { name: '1M reports, every built-in, QuickJS ≤ 30 s', subject: ['all-quickjs', 'all-quickjs-pool'], bound: 30, kind: 'value-at-most', unit: 's/1M' },
   { name: '1M reports, every built-in, QuickJS ≤ 2 GiB', subject: ['all-quickjs-peak-rss'], bound: 2048, kind: 'value-at-most', unit: 'MiB' },
   { name: 'ingest alone, health ≤ 4 s per 1M', subject: ['ingest-health'], bound: 4, kind: 'value-at-most', unit: 's/1M' },
   { name: 'ingest alone, every built-in ≤ 4 s per 1M', subject: ['ingest-all'], bound: 4, kind: 'value-at-most', unit: 's/1M' },
@@ -70,7 +70,7 @@ export const scaleTargets: Target[] = [
   { name: 'worker pool on 2 cores ≥ 1.7×', subject: ['pool-speedup'], bound: 1.7, kind: 'value-at-least', unit: '×' },
   { name: 'plugin cold start ≤ 1 ms', subject: ['cold-start'], bound: 1, kind: 'value-at-most', unit: 'ms' },
   { name: 'center inbound ≤ 0.1% of raw report bytes', subject: ['center-inbound'], bound: 0.1, kind: 'value-at-most', unit: '%' },
-  { name: 'edgesum reduce ≥ 0.25× native JSON.parse + fold', subject: ['reduce-file-quickjs'], against: 'reduce-file-native', bound: 0.25, kind: 'ratio-at-least', unit: '×' },
+  { name: 'edgesum reduce ≥ 0.25× native JSON.parse + fold', subject: ['reduce-file-quickjs', 'reduce-file-quickjs-pool'], against: 'reduce-file-native', bound: 0.25, kind: 'ratio-at-least', unit: '×' },
 ];
 
 export const scaleSuiteOrder = ['input', 'scale', 'ingest', 'steady', 'change', 'pool', 'cold-start', 'wire', 'reduce'];
@@ -82,6 +82,7 @@ const variants: readonly (Omit<ScaleJob, 'shape' | 'ticks' | 'changes'> & { expe
   { variant: 'health-quickjs-pool', runner: 'quickjs-pool', bindings: 'health', expect: 'health-inline', steady: false },
   { variant: 'all-inline', runner: 'inline', bindings: 'all', steady: true },
   { variant: 'all-quickjs', runner: 'quickjs', bindings: 'all', expect: 'all-inline', steady: true },
+  { variant: 'all-quickjs-pool', runner: 'quickjs-pool', bindings: 'all', expect: 'all-inline', steady: false },
 ];
 
 function runChild(job: ScaleJob, timeoutMs: number): Promise<ScaleReply> {
@@ -155,32 +156,33 @@ async function reduceFile(plan: ScalePlan, health: Reducer<unknown>): Promise<Ou
     const expected = health.finish(acc, reducerContext) as Json;
     const nativeMs = performance.now() - nativeStart;
 
-    let out = '';
-    let err = '';
-    const runner = new QuickJsRunner({ limits: defaultLimits });
-    const start = performance.now();
-    let code: number;
-    try {
-      code = await reduceCommand(
-        { reducer: 'builtin:health', reports: file, partitions: '1', json: true },
-        {
-          runner,
-          catalog: new FilePluginCatalog(),
-          clock: new ManualClock(scaleNow),
-          output: { out: (t) => (out += t), err: (t) => (err += t), interactive: false },
-          stdin: (async function* () {})(),
-        },
-      );
-    } finally {
-      await runner.dispose();
+    const rows: Outcome[] = [{ suite: 'reduce', name: 'reduce-file-native', value: (count * 1000) / nativeMs, unit: 'reports/s' }];
+    for (const make of [() => new QuickJsRunner({ limits: defaultLimits }), () => new PooledRunner({ limits: defaultLimits })]) {
+      const runner = make();
+      let out = '';
+      let err = '';
+      const start = performance.now();
+      let code: number;
+      try {
+        code = await reduceCommand(
+          { reducer: 'builtin:health', reports: file, partitions: '1', json: true },
+          {
+            runner,
+            catalog: new FilePluginCatalog(),
+            clock: new ManualClock(scaleNow),
+            output: { out: (t) => (out += t), err: (t) => (err += t), interactive: false },
+            stdin: (async function* () {})(),
+          },
+        );
+      } finally {
+        await runner.dispose();
+      }
+      const ms = performance.now() - start;
+      if (code !== 0) throw new EdgesumError(ErrorCodes.Internal, `edgesum reduce --runner ${runner.name} exited ${code}: ${err.slice(0, 300)}`);
+      if (!isDeepStrictEqual(JSON.parse(out), expected)) throw new SummaryMismatchError(ErrorCodes.PluginOutput, `bench: edgesum reduce --runner ${runner.name} finished health differently from the native fold`);
+      rows.push({ suite: 'reduce', name: `reduce-file-${runner.name}`, value: (count * 1000) / ms, unit: 'reports/s', compare: ['reduce-file-native'] });
     }
-    const ms = performance.now() - start;
-    if (code !== 0) throw new EdgesumError(ErrorCodes.Internal, `edgesum reduce exited ${code}: ${err.slice(0, 300)}`);
-    if (!isDeepStrictEqual(JSON.parse(out), expected)) throw new SummaryMismatchError(ErrorCodes.PluginOutput, 'bench: edgesum reduce finished health differently from the native fold');
-    return [
-      { suite: 'reduce', name: 'reduce-file-native', value: (count * 1000) / nativeMs, unit: 'reports/s' },
-      { suite: 'reduce', name: 'reduce-file-quickjs', value: (count * 1000) / ms, unit: 'reports/s', compare: ['reduce-file-native'] },
-    ];
+    return rows;
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

@@ -71,7 +71,10 @@ export async function reduceCommand(flags: ReduceFlags, deps: { runner: PluginRu
   const { latest, duplicates, outOfOrder } = reports;
 
   const now = toIso(deps.clock.now());
-  const summary = await reduceOnce(projectingHandle(handle, validOptions), latest, { options: validOptions, partitions, now });
+  // A runner with several threads gets one partition per thread at least, so none idles; by the
+  // merge laws the summary is the same.
+  const lanes = Math.max(partitions, Math.min(maxPartitions, deps.runner.parallelism ?? 1));
+  const summary = await reduceOnce(projectingHandle(handle, validOptions), latest, { options: validOptions, partitions: lanes, now });
   if (partitions > 1) {
     // The partitioned answer is only worth printing if it is the answer: by the merge laws it
     // equals folding everything at once, which costs one more pass and proves it.

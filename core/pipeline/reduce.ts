@@ -44,9 +44,10 @@ export interface ReduceOnceOptions {
   readonly level?: LevelInfo;
   readonly now: string;
   /**
-   * Most reports in one plugin call (default {@link defaultReduceBatch}): a partition larger than
-   * this is folded in several calls, the first `reduce`, each next one an `update` that adds to
-   * the accumulator so far, so no single call has to hold the whole input within its limits.
+   * Most reports in one plugin call, all partitions together (default {@link defaultReduceBatch};
+   * at least one report per partition): the reports are folded in several calls, the first
+   * `reduce`, each next one an `update` that adds to the accumulators so far, so no single call
+   * has to hold the whole input within its limits.
    */
   readonly batch?: number;
 }
@@ -70,11 +71,13 @@ export async function reduceOnce(handle: ReducerHandle, reports: readonly Status
   const groups: StatusReport[][] = Array.from({ length: partitions }, () => []);
   reports.forEach((report, i) => groups[i % partitions]!.push(report));
   const where = { plugin: handle.info.name, level: call.level.id, binding: call.binding };
-  const batch = Math.max(1, options.batch ?? defaultReduceBatch);
-  let accs = checkHookResults(await handle.reduce(groups.map((group) => group.slice(0, batch)), call), partitions, { ...where, hook: 'add' }) as Json[];
-  for (let start = batch; groups.some((group) => group.length > start); start += batch) {
-    const items = groups.map((group, i) => ({ acc: accs[i]!, remove: [], add: group.slice(start, start + batch) }));
-    accs = checkHookResults(await handle.update(items, call), partitions, { ...where, hook: 'add' }) as Json[];
+  const step = Math.max(1, Math.floor(Math.max(1, options.batch ?? defaultReduceBatch) / partitions));
+  const accs = checkHookResults(await handle.reduce(groups.map((group) => group.slice(0, step)), call), partitions, { ...where, hook: 'add' }) as Json[];
+  for (let start = step; groups.some((group) => group.length > start); start += step) {
+    const open = groups.flatMap((group, i) => (group.length > start ? [i] : []));
+    const items = open.map((i) => ({ acc: accs[i]!, remove: [], add: groups[i]!.slice(start, start + step) }));
+    const updated = checkHookResults(await handle.update(items, call), items.length, { ...where, hook: 'add' }) as Json[];
+    open.forEach((i, k) => (accs[i] = updated[k]!));
   }
   const [merged] = checkHookResults(await handle.merge([accs], call), 1, { ...where, hook: 'merge' }) as Json[];
   const [summary] = checkHookResults(await handle.finish([merged!], call), 1, { ...where, hook: 'finish' }) as Json[];

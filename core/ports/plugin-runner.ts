@@ -121,6 +121,11 @@ export interface PluginRunner {
   loadPolicy(source: PluginSource, limits?: Partial<PluginLimits>): Promise<PolicyHandle>;
   /** Every edgesum runner has it; optional so a runner written before customizers still runs reducers and policies. */
   loadCustomizer?(source: PluginSource, limits?: Partial<PluginLimits>): Promise<CustomizerHandle>;
+  /**
+   * How many calls it runs at the same time (its threads); absent means one. A caller with
+   * independent work, like a one-shot fold, splits it this many ways so that no thread idles.
+   */
+  readonly parallelism?: number;
   /** The memory its sandboxes hold right now, in bytes, for the `edgesum_sandbox_memory_bytes` metric; absent for runners without a sandbox. */
   memoryBytes?(): number;
   /** Releases every runtime. The runner is unusable afterwards. */

@@ -69,6 +69,7 @@ export abstract class WorkerRunner implements PluginRunner {
   private readonly pool: ThreadPool;
   private readonly limits: PluginLimits;
   private readonly minBatchReports: number;
+  readonly parallelism: number;
   private readonly bundles = new BundleCache();
   private nextPlugin = 0;
 
@@ -81,6 +82,7 @@ export abstract class WorkerRunner implements PluginRunner {
     const graceMs = options.graceMs ?? defaultGraceMs;
     if (!(graceMs >= 0 && Number.isFinite(graceMs))) throw invalidOption(name, 'graceMs', graceMs, 'must be a number of at least 0');
     this.minBatchReports = shape.minBatchReports;
+    this.parallelism = shape.workers;
     const entry = options.workerEntry ?? workerModule(import.meta.url, 'worker');
     this.pool = new ThreadPool(shape.workers, { runner: name, entry, seed: options.seed, graceMs });
   }
