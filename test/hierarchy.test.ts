@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { Registry } from 'prom-client';
 import { ManualClock } from '../core/clock/index.js';
 import { ErrorCodes } from '../core/errors.js';
@@ -230,6 +230,31 @@ describe('edge autonomy', () => {
 });
 
 describe('incremental updates', () => {
+  it('settles only the levels on the changed path, and the rest once the clock makes them due', async () => {
+    const clock = new ManualClock();
+    const topology = smallTopology(3);
+    const hierarchy = await createHierarchy({ topology, bindings: [{ name: 'health', reducer: 'builtin:health', staleAfter: '1h' }] }, { clock, runner: new InlineRunner() });
+    hierarchy.ingest(topology.destinations.map((destination) => deploymentReport(destination.id)));
+    await hierarchy.settle();
+    const folded: string[] = [];
+    for (const [id, node] of hierarchy.nodes) {
+      const fold = node.fold.bind(node);
+      vi.spyOn(node, 'fold').mockImplementation(() => (folded.push(id), fold()));
+    }
+    await hierarchy.settle();
+    expect(folded).toEqual([]);
+    hierarchy.ingest([deploymentReport('edge-2-1-3', { seq: 2, status: { replicas: 2, readyReplicas: 0 } })]);
+    await hierarchy.settle();
+    expect(folded).toEqual(['r2-s1', 'r2', 'center']);
+    expect((await hierarchy.summaries()).health!.value).toMatchObject({ counts: { healthy: 11, progressing: 1 } });
+    folded.length = 0;
+    clock.advance(2 * 60 * 60 * 1000);
+    await hierarchy.settle();
+    expect(folded.sort()).toEqual(['center', 'r1', 'r1-s1', 'r1-s2', 'r2', 'r2-s1', 'r2-s2']);
+    expect((await hierarchy.summaries()).health!.coverage).toMatchObject({ reporting: 12, stale: 12 });
+    await hierarchy.dispose();
+  });
+
   const topology = fleetTopology({ regions: 2, sitesPerRegion: 2, destinations: 10_000 });
   const reports = topology.destinations.map((destination) => deploymentReport(destination.id));
 

@@ -290,10 +290,27 @@ export class LevelNode {
     await this.settle(false);
   }
 
+  /**
+   * Whether a flush now would find nothing to do (see `quiet`): a caller settling many nodes skips
+   * this one without a call. Cheap for a site with no rollout running, which is most nodes.
+   */
+  get isQuiet(): boolean {
+    const quiet = this.quiet;
+    return quiet !== undefined && this.deps.clock.now() < quiet.until && quiet.unreachable === this.unreachableKey() && quiet.rollouts === this.rolloutsKey();
+  }
+
+  private unreachableKey(): string {
+    return this.deps.topology.children(this.id).length === 0 ? '' : [...this.unreachableChildren()].join('\n');
+  }
+
+  private rolloutsKey(): string {
+    return this.deps.rollouts.idle ? '' : JSON.stringify(this.deps.rollouts.reports());
+  }
+
   private async settle(fold: boolean): Promise<void> {
     const now = this.deps.clock.now();
-    const unreachable = [...this.unreachableChildren()].join('\n');
-    const rollouts = JSON.stringify(this.deps.rollouts.reports());
+    const unreachable = this.unreachableKey();
+    const rollouts = this.rolloutsKey();
     const quiet = this.quiet;
     if (quiet !== undefined && now < quiet.until && quiet.unreachable === unreachable && quiet.rollouts === rollouts) return;
     this.quiet = undefined;

@@ -234,6 +234,11 @@ export class LevelRollouts {
   }
 
   /** This level's progress per rollout, for its partial. */
+  /** Whether no rollout runs or is staged here: then {@link reports} is empty. */
+  get idle(): boolean {
+    return this.controllers.size === 0 && this.staged.size === 0;
+  }
+
   reports(): Record<string, RolloutReport> {
     const staged = [...this.staged.keys()].filter((id) => !this.controllers.has(id));
     return Object.fromEntries([...[...this.controllers.keys()].map((id) => [id, this.report(id)]), ...staged.map((id) => [id, this.stagedReport(id)])]);
