@@ -3,6 +3,7 @@
  * hierarchy, ingests every slice, settles, then (when asked) runs steady-state ticks and single
  * changed reports, and replies with its timings, counters and the center's summaries.
  */
+import { isDeepStrictEqual } from 'node:util';
 import type { Json, StatusReport } from '../core/contract.js';
 import { ManualClock } from '../core/clock/index.js';
 import { createHierarchy, runnerNamed } from '../app/container.js';
@@ -150,13 +151,17 @@ async function run(job: ScaleJob): Promise<ScaleResult> {
       result.tickCpuMs.push((used.user + used.system) / 1000);
     }
 
-    // One changed report at a time: a destination's `web` copy flips between healthy and failing.
+    // One changed report at a time: a destination's `web` copy turns failing or progressing, always
+    // to a status other than the one it had (a copy that changed nothing `health` reads folds
+    // nothing and would measure no work at all).
+    const statuses = [deploymentStatus({ generation: 3, ready: 1, updated: 3, failing: true }), deploymentStatus({ generation: 3, ready: 2, updated: 3, failing: false })];
     const stride = Math.max(1, Math.floor(shape.destinations / Math.max(1, job.changes)));
     for (let i = 0; i < job.changes; i++) {
       clock.advance(10);
       const slice = Math.floor((i * stride) / sliceDestinations) % slices;
       const web = sliceReports(topology, shape, slice, 1_000 + i, clock.now())[((i * stride) % sliceDestinations) * shape.objects]!;
-      const changed: StatusReport = { ...web, status: deploymentStatus({ generation: 3, ready: i % 2 === 0 ? 1 : 3, updated: 3, failing: i % 2 === 0 }) };
+      const status = [statuses[i % 2]!, statuses[(i + 1) % 2]!].find((candidate) => !isDeepStrictEqual(candidate, web.status))!;
+      const changed: StatusReport = { ...web, status };
       const refolded = runner.reports;
       const calls = runner.calls;
       const start = performance.now();
