@@ -46,6 +46,7 @@ const caseArb = fc.record({
       status: statusArb,
       generation: fc.option(fc.integer({ min: 0, max: 3 }), { nil: undefined }),
       version: fc.option(fc.constantFrom('1.0.0', '1.1.0', '2.0.0'), { nil: undefined }),
+      hashes: fc.option(fc.record({ applied: fc.constantFrom('h1', 'h2'), rendered: fc.constantFrom('h1', 'h2') }), { nil: undefined }),
     }),
     { minLength: 0, maxLength: 80 },
   ),
@@ -68,6 +69,21 @@ function topologyOf(regions: number, sites: number, destinations: number, random
 
 describe('a 3-level hierarchy gives the same center summary as one flat reduction', () => {
   const catalog = new FilePluginCatalog();
+  it('is checked for every built-in reducer', async () => {
+    const runner = new InlineRunner();
+    const reducers: string[] = [];
+    for (const name of catalog.builtins()) {
+      const loaded = await runner.loadReducer(catalog.resolve(`builtin:${name}`)).then(
+        () => true,
+        () => false,
+      );
+      if (loaded) reducers.push(`builtin:${name}`);
+    }
+    await runner.dispose();
+    expect(reducers.length).toBeGreaterThan(0);
+    expect([...new Set(builtinCases.map((builtin) => builtin.reducer))].sort()).toEqual(reducers.sort());
+  });
+
   for (const builtin of builtinCases) {
     it(`for ${builtin.name}, under random topologies, partition sizes, batch splits and flush points`, async () => {
       const runner = new InlineRunner();
@@ -85,6 +101,7 @@ describe('a 3-level hierarchy gives the same center summary as one flat reductio
             const metadata: Record<string, Json> = {};
             if (body.generation !== undefined) metadata.generation = body.generation;
             if (body.version !== undefined) metadata.labels = { 'app.kubernetes.io/version': body.version };
+            if (body.hashes !== undefined) metadata.annotations = { 'edgesum.io/applied-hash': body.hashes.applied, 'edgesum.io/rendered-hash': body.hashes.rendered };
             return { destination, ref: refs[body.ref]!, seq, observedAt: '2026-11-24T09:59:00Z', metadata, status: body.status as Json };
           });
           const shuffled = [...reports].sort(() => random() - 0.5);

@@ -1,6 +1,6 @@
 import type { Json } from '../../core/contract.js';
 
-/** Every built-in reducer, with options that make it read the generated fields. */
+/** Every built-in reducer (`test/hierarchy-equivalence.test.ts` holds the list complete), with options that make it read the generated fields. */
 export const builtinCases: { name: string; reducer: string; options: Record<string, Json> }[] = [
   { name: 'health', reducer: 'builtin:health', options: { examples: 3 } },
   { name: 'version-histogram', reducer: 'builtin:version-histogram', options: {} },
@@ -15,4 +15,5 @@ export const builtinCases: { name: string; reducer: string; options: Record<stri
   },
   { name: 'workload-replicas divided', reducer: 'builtin:workload-replicas', options: { mode: 'divided' } },
   { name: 'workload-replicas replicated', reducer: 'builtin:workload-replicas', options: { mode: 'replicated' } },
+  { name: 'drift', reducer: 'builtin:drift', options: { examples: 3 } },
 ];
