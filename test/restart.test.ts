@@ -106,15 +106,47 @@ describe('a rollout across a restart of every level', () => {
     }
     const midway = first.rolloutProgress('r1');
     expect(midway.state).toBe('progressing');
+    const directives = (hierarchy: typeof first) => topology.destinations.map((destination) => hierarchy.node(destination.parent).rollouts.directiveFor(destination.id) ?? null);
+    const given = directives(first);
+    expect(given.filter((directive) => directive !== null).length).toBeGreaterThan(0);
     await first.dispose();
 
     await stores.reopen();
     const second = await createHierarchy({ topology, bindings: [] }, { clock, runner: new InlineRunner(), edgeAgent: edges, store: stores.open });
     expect(second.rolloutProgress('r1')).toMatchObject({ state: 'progressing', command: 'run' });
+    expect(directives(second)).toEqual(given);
     const status = await runRollout(second, edges, clock, 'r1', { stepMs: 5_000 });
     expect(status.state).toBe('succeeded');
     expect(status.destinations).toMatchObject({ succeeded: 12, pending: 0, failed: 0 });
     expect(status.decisions.length).toBeGreaterThan(midway.decisions);
+    await second.dispose();
+  });
+});
+
+describe('rollout state stored before each edge directive had its own document', () => {
+  it('restores the edge directives kept inside the level\'s rollouts document', async () => {
+    const stores = await storesOf('memory');
+    const clock = new ManualClock();
+    const destinations = topology.destinations.map((d) => ({ ...d, labels: d.labels ?? {} }));
+    const edges = new SimulatedEdges({ clock, seed: 3, destinations, applyDelayMs: [1_000, 20_000], failureRate: () => 0 });
+    const spec: RolloutSpecInput = { id: 'r1', workload: 'web', version: '2.0.0', previousVersion: '1.0.0', policies: { center: { policy: everyone }, region: { policy: everyone }, site: { policy: everyone } } };
+    const first = await createHierarchy({ topology, bindings: [] }, { clock, runner: new InlineRunner(), edgeAgent: edges, store: stores.open });
+    await first.startRollout(spec);
+    clock.advance(5_000);
+    await first.tick();
+    const site = topology.destinations[0]!.parent;
+    const given = first.node(site).rollouts.directiveFor(topology.destinations[0]!.id);
+    expect(given).toBeDefined();
+    await first.dispose();
+
+    const store = stores.open({ id: site, kind: 'site', labels: {} });
+    const keys = store.stateKeys('edge:');
+    const saved = store.readState('rollouts') as Record<string, unknown>;
+    store.writeState({ rollouts: { ...saved, edges: keys.map((key) => store.readState(key)!) }, ...Object.fromEntries(keys.map((key) => [key, undefined])) });
+    expect(store.stateKeys('edge:')).toEqual([]);
+
+    const second = await createHierarchy({ topology, bindings: [] }, { clock, runner: new InlineRunner(), edgeAgent: edges, store: stores.open });
+    expect(second.node(site).rollouts.directiveFor(topology.destinations[0]!.id)).toEqual(given);
     await second.dispose();
   });
 });

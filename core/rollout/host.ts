@@ -41,8 +41,13 @@ export interface LevelRolloutsDeps {
   readonly store: NodeStore;
 }
 
-/** The state document holding every controller, the outbox and the edge directives of a level. */
+/** The state document holding every controller and the outbox of a level. */
 const stateKey = 'rollouts';
+/**
+ * Prefix of each own destination's latest edge directive, one document each: a site of thousands
+ * of edges writes the few that changed, not all of them with their renderings at every evaluation.
+ */
+const edgePrefix = 'edge:';
 /** Prefix of the latest directive received per rollout, kept until a controller has acted on it. */
 const inboxPrefix = 'directive:';
 /** The state document holding the level's renderings, written only when they change. */
@@ -59,6 +64,8 @@ export class LevelRollouts {
   /** Latest directive per (rollout, child level), and whether it got through. */
   private readonly outbox = new Map<string, { to: string; message: DirectiveMessage; delivered: boolean }>();
   private readonly edgeDirectives = new Map<string, EdgeDirective>();
+  /** Destinations whose edge directive changed since the last `persist`. */
+  private readonly changedEdges = new Set<string>();
   /** The kept audit entries of each rollout, oldest first, within the rollout's `audit` retention. */
   private readonly trails = new Map<string, RolloutTrail>();
   /** Numbers audit entries across rollouts, so the level's trail reads oldest first. */
@@ -148,7 +155,11 @@ export class LevelRollouts {
         for (const audit of this.deps.store.readAudit(id)) this.record(audit as unknown as AuditEntry, false);
       }
       for (const item of saved.outbox) this.outbox.set(`${item.message.rollout.id}|${item.to}`, { ...item, message: DirectiveMessageSchema.parse(item.message) });
-      for (const directive of saved.edges) this.edgeDirectives.set(directive.destination, directive);
+      for (const directive of saved.edges ?? []) this.edgeDirectives.set(directive.destination, directive);
+    }
+    for (const key of this.deps.store.stateKeys(edgePrefix)) {
+      const directive = this.deps.store.readState(key) as unknown as EdgeDirective;
+      this.edgeDirectives.set(directive.destination, directive);
     }
     for (const key of this.deps.store.stateKeys(inboxPrefix)) this.inbox.push(DirectiveMessageSchema.parse(this.deps.store.readState(key)));
   }
@@ -219,18 +230,19 @@ export class LevelRollouts {
 
   /** Writes the level's rollout state in one go, with any other state changes that belong with it. */
   private persist(also: Readonly<Record<string, Json | undefined>> = {}): void {
-    if (this.controllers.size === 0 && this.staged.size === 0 && Object.keys(also).length === 0) return;
+    if (this.controllers.size === 0 && this.staged.size === 0 && this.changedEdges.size === 0 && Object.keys(also).length === 0) return;
     const saved: SavedRollouts = {
       seq: this.seq,
       controllers: Object.fromEntries(
         [...this.controllers].map(([id, controller]) => [id, { spec: controller.spec, startedAt: controller.startedAt, command: controller.currentCommand, grant: controller.currentGrant, state: controller.snapshot() }]),
       ),
       outbox: [...this.outbox.values()],
-      edges: [...this.edgeDirectives.values()],
       staged: [...this.staged.values()],
     };
+    const edges = Object.fromEntries([...this.changedEdges].map((destination) => [`${edgePrefix}${destination}`, this.edgeDirectives.get(destination) as unknown as Json]));
     const renderings = this.renderer.takeChanged() ? { [renderingsKey]: this.renderer.snapshot() as unknown as Json } : {};
-    this.deps.store.writeState({ ...also, ...renderings, [stateKey]: saved as unknown as Json });
+    this.deps.store.writeState({ ...also, ...edges, ...renderings, [stateKey]: saved as unknown as Json });
+    this.changedEdges.clear();
   }
 
   /** This level's progress per rollout, for its partial. */
@@ -471,6 +483,7 @@ export class LevelRollouts {
     const rendered = spec.customize === undefined || version !== spec.version ? undefined : this.renderer.forDestination(spec.workload, destination);
     const directive: EdgeDirective = { rollout: spec.id, destination, ref, version, at: toIso(this.deps.clock.now()), ...(rendered === undefined ? {} : { object: rendered.object, renderedHash: rendered.hash }) };
     this.edgeDirectives.set(destination, directive);
+    this.changedEdges.add(destination);
     this.deps.edgeAgent.apply(directive);
   }
 }
@@ -480,7 +493,8 @@ interface SavedRollouts {
   seq: number;
   controllers: Record<string, { spec: RolloutSpec; startedAt: string; command: RolloutCommand; grant: Grant | null; state: Json }>;
   outbox: { to: string; message: DirectiveMessage; delivered: boolean }[];
-  edges: EdgeDirective[];
+  /** Present only in state stored before each edge directive had its own document (`edge:<destination>`). */
+  edges?: EdgeDirective[];
   /** Absent in state stored before rollouts rendered. */
   staged?: DirectiveMessage[];
 }
