@@ -13,10 +13,39 @@ import { Limits, type StatusReport } from './schemas.js';
  * Proxy before it is touched and every property is read through its descriptor.
  */
 export function fastReport(item: unknown): StatusReport | undefined {
-  const fields = knownFields(item, reportFields);
-  if (fields === undefined) return undefined;
-  const { destination, ref, seq, observedAt, metadata, spec } = fields;
-  const status = fields.status ?? null;
+  const keys = plainKeys(item);
+  if (keys === undefined) return undefined;
+  let destination: unknown, ref: unknown, seq: unknown, observedAt: unknown, metadata: unknown, spec: unknown;
+  let status: unknown = null;
+  for (const key of keys) {
+    const value = dataValue(item as object, key);
+    if (value === undefined) return undefined;
+    switch (key) {
+      case 'destination':
+        destination = value;
+        break;
+      case 'ref':
+        ref = value;
+        break;
+      case 'seq':
+        seq = value;
+        break;
+      case 'observedAt':
+        observedAt = value;
+        break;
+      case 'metadata':
+        metadata = value;
+        break;
+      case 'spec':
+        spec = value;
+        break;
+      case 'status':
+        status = value;
+        break;
+      default:
+        return undefined;
+    }
+  }
   if (typeof destination !== 'string' || destination.length > Limits.nameLength || !idPattern.test(destination)) return undefined;
   if (typeof seq !== 'number' || !Number.isSafeInteger(seq) || seq < 0) return undefined;
   if (typeof observedAt !== 'string' || !datetime(observedAt)) return undefined;
@@ -49,48 +78,40 @@ function datetime(value: string): boolean {
 }
 
 /**
- * The own enumerable string-keyed data properties of a plain object, as `[key, value, key, value…]`,
- * or `undefined` for anything else (a Proxy, a class instance, an accessor, a `__proto__` key).
+ * The own enumerable string keys of a plain object, or `undefined` for anything else (a Proxy, an
+ * array, a class instance, a `__proto__` key). Its values are read with {@link dataValue}.
  */
-function dataEntries(value: unknown): unknown[] | undefined {
+function plainKeys(value: unknown): string[] | undefined {
   if (typeof value !== 'object' || value === null || types.isProxy(value) || Array.isArray(value)) return undefined;
   const prototype: unknown = Object.getPrototypeOf(value);
   if (prototype !== Object.prototype && prototype !== null) return undefined;
   const keys = Object.keys(value);
-  const out: unknown[] = [];
-  for (const key of keys) {
-    if (key === '__proto__') return undefined;
-    const descriptor = Object.getOwnPropertyDescriptor(value, key);
-    if (descriptor === undefined || !('value' in descriptor)) return undefined;
-    out.push(key, descriptor.value);
-  }
-  return out;
+  return keys.includes('__proto__') ? undefined : keys;
 }
 
-const reportFields = new Set(['destination', 'ref', 'seq', 'observedAt', 'metadata', 'spec', 'status']);
-const refFields = new Set(['group', 'version', 'kind', 'namespace', 'name']);
-const metadataFields = new Set(['generation', 'deletionTimestamp', 'labels', 'annotations']);
-
 /**
- * A plain object's fields by name, when every key is one of `known` and no value is `undefined`
- * (the schema keeps a field present as `undefined` as such: the full path handles that rarity).
+ * An own property's value read through its descriptor, so no getter runs; `undefined` for an
+ * accessor, which the fast path never takes, as it never takes a value that is `undefined`.
  */
-function knownFields(value: unknown, known: ReadonlySet<string>): Record<string, unknown> | undefined {
-  const entries = dataEntries(value);
-  if (entries === undefined) return undefined;
-  const out = Object.create(null) as Record<string, unknown>;
-  for (let i = 0; i < entries.length; i += 2) {
-    const key = entries[i] as string;
-    if (!known.has(key) || entries[i + 1] === undefined) return undefined;
-    out[key] = entries[i + 1];
-  }
-  return out;
+function dataValue(value: object, key: string | number): unknown {
+  const descriptor = Object.getOwnPropertyDescriptor(value, key);
+  return descriptor !== undefined && 'value' in descriptor ? (descriptor.value as unknown) : undefined;
 }
 
 function fastRef(value: unknown): StatusReport['ref'] | undefined {
-  const fields = knownFields(value, refFields);
-  if (fields === undefined) return undefined;
-  const { group, version, kind, namespace, name } = fields;
+  const keys = plainKeys(value);
+  if (keys === undefined) return undefined;
+  let group: unknown, version: unknown, kind: unknown, namespace: unknown, name: unknown;
+  for (const key of keys) {
+    const field = dataValue(value as object, key);
+    if (field === undefined) return undefined;
+    if (key === 'group') group = field;
+    else if (key === 'version') version = field;
+    else if (key === 'kind') kind = field;
+    else if (key === 'namespace') namespace = field;
+    else if (key === 'name') name = field;
+    else return undefined;
+  }
   if (typeof group !== 'string' || group.length > Limits.nameLength) return undefined;
   if (!shortString(version, 63) || !shortString(kind, 63) || !shortString(name, Limits.nameLength)) return undefined;
   if (namespace === undefined) return { group, version, kind, name } as StatusReport['ref'];
@@ -114,10 +135,18 @@ function spend(budget: Budget, units: number): boolean {
 }
 
 function fastMetadata(value: unknown, budget: Budget): NonNullable<StatusReport['metadata']> | undefined {
-  const fields = knownFields(value, metadataFields);
-  if (fields === undefined || !spend(budget, 2)) return undefined;
-  for (const key in fields) if (!spend(budget, key.length + 4)) return undefined;
-  const { generation, deletionTimestamp, labels, annotations } = fields;
+  const keys = plainKeys(value);
+  if (keys === undefined || !spend(budget, 2)) return undefined;
+  let generation: unknown, deletionTimestamp: unknown, labels: unknown, annotations: unknown;
+  for (const key of keys) {
+    const field = dataValue(value as object, key);
+    if (field === undefined || !spend(budget, key.length + 4)) return undefined;
+    if (key === 'generation') generation = field;
+    else if (key === 'deletionTimestamp') deletionTimestamp = field;
+    else if (key === 'labels') labels = field;
+    else if (key === 'annotations') annotations = field;
+    else return undefined;
+  }
   const out: Record<string, unknown> = {};
   if (generation !== undefined) {
     if (typeof generation !== 'number' || !Number.isSafeInteger(generation) || generation < 0 || !spend(budget, 24)) return undefined;
@@ -143,12 +172,11 @@ function fastMetadata(value: unknown, budget: Budget): NonNullable<StatusReport[
 
 /** Labels or annotations: string to string, as a prototype-less object like the schema makes. */
 function stringRecord(value: unknown, maxLength: number, maxEntries: number, budget: Budget): Record<string, string> | undefined {
-  const fields = dataEntries(value);
-  if (fields === undefined || fields.length / 2 > maxEntries || !spend(budget, 2)) return undefined;
+  const keys = plainKeys(value);
+  if (keys === undefined || keys.length > maxEntries || !spend(budget, 2)) return undefined;
   const out = Object.create(null) as Record<string, string>;
-  for (let i = 0; i < fields.length; i += 2) {
-    const key = fields[i] as string;
-    const item = fields[i + 1];
+  for (const key of keys) {
+    const item = dataValue(value as object, key);
     if (key.length < 1 || key.length > maxLength || typeof item !== 'string' || item.length > maxLength) return undefined;
     if (!spend(budget, 6 * (key.length + item.length) + 6)) return undefined;
     out[key] = item;
@@ -159,13 +187,12 @@ function stringRecord(value: unknown, maxLength: number, maxEntries: number, bud
 /** A JSON object as `copyJson` copies it (an ordinary object), or `undefined`. */
 function fastObject(value: unknown, depth: number, budget: Budget): Record<string, Json> | undefined {
   if (depth > maxJsonDepth) return undefined;
-  const fields = dataEntries(value);
-  if (fields === undefined || !spend(budget, 2)) return undefined;
+  const keys = plainKeys(value);
+  if (keys === undefined || !spend(budget, 2)) return undefined;
   const out: Record<string, Json> = {};
-  for (let i = 0; i < fields.length; i += 2) {
-    const key = fields[i] as string;
+  for (const key of keys) {
     if (!spend(budget, 6 * key.length + 4)) return undefined;
-    const copied = fastJson(fields[i + 1], depth + 1, budget);
+    const copied = fastJson(dataValue(value as object, key), depth + 1, budget);
     if (copied === undefined) return undefined;
     out[key] = copied;
   }
@@ -202,9 +229,7 @@ function fastArray(value: unknown[], depth: number, budget: Budget): Json[] | un
   if (!spend(budget, 2 + length)) return undefined;
   const out: Json[] = [];
   for (let i = 0; i < length; i++) {
-    const descriptor = Object.getOwnPropertyDescriptor(value, i);
-    if (descriptor === undefined || !('value' in descriptor)) return undefined;
-    const copied = fastJson(descriptor.value, depth + 1, budget);
+    const copied = fastJson(dataValue(value, i), depth + 1, budget);
     if (copied === undefined) return undefined;
     out.push(copied);
   }
