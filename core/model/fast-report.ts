@@ -1,7 +1,7 @@
 import { types } from 'node:util';
 import { z } from 'zod';
 import type { Json } from '../contract.js';
-import { maxJsonDepth } from './json.js';
+import { maxJsonDepth, nullPrototypeRecord } from './json.js';
 import { Limits, type StatusReport } from './schemas.js';
 
 /**
@@ -174,7 +174,7 @@ function fastMetadata(value: unknown, budget: Budget): NonNullable<StatusReport[
 function stringRecord(value: unknown, maxLength: number, maxEntries: number, budget: Budget): Record<string, string> | undefined {
   const keys = plainKeys(value);
   if (keys === undefined || keys.length > maxEntries || !spend(budget, 2)) return undefined;
-  const out = Object.create(null) as Record<string, string>;
+  const out = nullPrototypeRecord<string>();
   for (const key of keys) {
     const item = dataValue(value as object, key);
     if (key.length < 1 || key.length > maxLength || typeof item !== 'string' || item.length > maxLength) return undefined;
