@@ -52,21 +52,20 @@ export function fastReport(item: unknown): StatusReport | undefined {
   const copiedRef = fastRef(ref);
   if (copiedRef === undefined) return undefined;
   const budget = { left: Limits.reportBytes };
-  const report: Record<string, unknown> = { destination, ref: copiedRef, seq, observedAt };
-  if (metadata !== undefined) {
-    const copied = fastMetadata(metadata, budget);
-    if (copied === undefined) return undefined;
-    report.metadata = copied;
-  }
-  if (spec !== undefined) {
-    const copied = fastObject(spec, 1, budget);
-    if (copied === undefined) return undefined;
-    report.spec = copied;
-  }
+  const copiedMetadata = metadata === undefined ? undefined : fastMetadata(metadata, budget);
+  if (metadata !== undefined && copiedMetadata === undefined) return undefined;
+  const copiedSpec = spec === undefined ? undefined : fastObject(spec, 1, budget);
+  if (spec !== undefined && copiedSpec === undefined) return undefined;
   const copiedStatus = fastJson(status, 0, budget);
   if (copiedStatus === undefined) return undefined;
-  report.status = copiedStatus;
-  return report as StatusReport;
+  // One literal per combination of the optional parts, fields in the schema's order: the report
+  // gets room for exactly its fields at once, where adding the last ones would grow a property array.
+  if (copiedMetadata === undefined) {
+    return copiedSpec === undefined ? { destination, ref: copiedRef, seq, observedAt, status: copiedStatus } : { destination, ref: copiedRef, seq, observedAt, spec: copiedSpec, status: copiedStatus };
+  }
+  return copiedSpec === undefined
+    ? { destination, ref: copiedRef, seq, observedAt, metadata: copiedMetadata, status: copiedStatus }
+    : { destination, ref: copiedRef, seq, observedAt, metadata: copiedMetadata, spec: copiedSpec, status: copiedStatus };
 }
 
 const idPattern = /^[A-Za-z0-9]([A-Za-z0-9._-]*[A-Za-z0-9])?$/;
