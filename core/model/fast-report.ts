@@ -13,12 +13,11 @@ import { Limits, type StatusReport } from './schemas.js';
  * Proxy before it is touched and every property is read through its descriptor.
  */
 export function fastReport(item: unknown): StatusReport | undefined {
-  const keys = plainKeys(item);
-  if (keys === undefined) return undefined;
+  if (!isPlainObject(item)) return undefined;
   let destination: unknown, ref: unknown, seq: unknown, observedAt: unknown, metadata: unknown, spec: unknown;
   let status: unknown = null;
-  for (const key of keys) {
-    const value = dataValue(item as object, key);
+  for (const key in item) {
+    const value = ownKey(item, key) ? dataValue(item, key) : undefined;
     if (value === undefined) return undefined;
     switch (key) {
       case 'destination':
@@ -77,15 +76,19 @@ function datetime(value: string): boolean {
 }
 
 /**
- * The own enumerable string keys of a plain object, or `undefined` for anything else (a Proxy, an
- * array, a class instance, a `__proto__` key). Its values are read with {@link dataValue}.
+ * Whether a value is a plain object (not a Proxy, an array or a class instance), whose keys the
+ * fast path walks with `for…in` (the shape's cached keys, no array per object), taking each key
+ * only when {@link ownKey} does.
  */
-function plainKeys(value: unknown): string[] | undefined {
-  if (typeof value !== 'object' || value === null || types.isProxy(value) || Array.isArray(value)) return undefined;
+function isPlainObject(value: unknown): value is object {
+  if (typeof value !== 'object' || value === null || types.isProxy(value) || Array.isArray(value)) return false;
   const prototype: unknown = Object.getPrototypeOf(value);
-  if (prototype !== Object.prototype && prototype !== null) return undefined;
-  const keys = Object.keys(value);
-  return keys.includes('__proto__') ? undefined : keys;
+  return prototype === Object.prototype || prototype === null;
+}
+
+/** A key `for…in` gave that is the object's own and not `__proto__`; anything else is the schema's to judge. */
+function ownKey(value: object, key: string): boolean {
+  return key !== '__proto__' && hasOwn(value, key);
 }
 
 const hasOwn = Object.hasOwn;
@@ -94,8 +97,8 @@ const getterOf = Function.prototype.call.bind((Object.prototype as { __lookupGet
 
 /**
  * A property's value, read only when no getter would run for it: `__lookupGetter__` walks the
- * same chain as the read (the own property, then the intrinsic prototypes that `plainKeys` and
- * `fastArray` checked) and, unlike a descriptor, allocates nothing: descriptors were more than
+ * same chain as the read (the own property, then the intrinsic prototypes that `isPlainObject`
+ * and `fastArray` checked) and, unlike a descriptor, allocates nothing: descriptors were more than
  * half of what ingestion allocated. `undefined` for a getter, which the fast path never takes, as
  * it never takes a value that is `undefined`.
  */
@@ -104,11 +107,10 @@ function dataValue(value: object, key: string | number): unknown {
 }
 
 function fastRef(value: unknown): StatusReport['ref'] | undefined {
-  const keys = plainKeys(value);
-  if (keys === undefined) return undefined;
+  if (!isPlainObject(value)) return undefined;
   let group: unknown, version: unknown, kind: unknown, namespace: unknown, name: unknown;
-  for (const key of keys) {
-    const field = dataValue(value as object, key);
+  for (const key in value) {
+    const field = ownKey(value, key) ? dataValue(value, key) : undefined;
     if (field === undefined) return undefined;
     if (key === 'group') group = field;
     else if (key === 'version') version = field;
@@ -140,11 +142,10 @@ function spend(budget: Budget, units: number): boolean {
 }
 
 function fastMetadata(value: unknown, budget: Budget): NonNullable<StatusReport['metadata']> | undefined {
-  const keys = plainKeys(value);
-  if (keys === undefined || !spend(budget, 2)) return undefined;
+  if (!isPlainObject(value) || !spend(budget, 2)) return undefined;
   let generation: unknown, deletionTimestamp: unknown, labels: unknown, annotations: unknown;
-  for (const key of keys) {
-    const field = dataValue(value as object, key);
+  for (const key in value) {
+    const field = ownKey(value, key) ? dataValue(value, key) : undefined;
     if (field === undefined || !spend(budget, key.length + 4)) return undefined;
     if (key === 'generation') generation = field;
     else if (key === 'deletionTimestamp') deletionTimestamp = field;
@@ -177,11 +178,12 @@ function fastMetadata(value: unknown, budget: Budget): NonNullable<StatusReport[
 
 /** Labels or annotations: string to string, as a prototype-less object like the schema makes. */
 function stringRecord(value: unknown, maxLength: number, maxEntries: number, budget: Budget): Record<string, string> | undefined {
-  const keys = plainKeys(value);
-  if (keys === undefined || keys.length > maxEntries || !spend(budget, 2)) return undefined;
+  if (!isPlainObject(value) || !spend(budget, 2)) return undefined;
   const out = nullPrototypeRecord<string>();
-  for (const key of keys) {
-    const item = dataValue(value as object, key);
+  let entries = 0;
+  for (const key in value) {
+    if (++entries > maxEntries || !ownKey(value, key)) return undefined;
+    const item = dataValue(value, key);
     if (key.length < 1 || key.length > maxLength || typeof item !== 'string' || item.length > maxLength) return undefined;
     if (!spend(budget, 6 * (key.length + item.length) + 6)) return undefined;
     out[key] = item;
@@ -192,12 +194,11 @@ function stringRecord(value: unknown, maxLength: number, maxEntries: number, bud
 /** A JSON object as `copyJson` copies it (an ordinary object), or `undefined`. */
 function fastObject(value: unknown, depth: number, budget: Budget): Record<string, Json> | undefined {
   if (depth > maxJsonDepth) return undefined;
-  const keys = plainKeys(value);
-  if (keys === undefined || !spend(budget, 2)) return undefined;
+  if (!isPlainObject(value) || !spend(budget, 2)) return undefined;
   const out: Record<string, Json> = {};
-  for (const key of keys) {
-    if (!spend(budget, 6 * key.length + 4)) return undefined;
-    const copied = fastJson(dataValue(value as object, key), depth + 1, budget);
+  for (const key in value) {
+    if (!ownKey(value, key) || !spend(budget, 6 * key.length + 4)) return undefined;
+    const copied = fastJson(dataValue(value, key), depth + 1, budget);
     if (copied === undefined) return undefined;
     out[key] = copied;
   }
