@@ -18,7 +18,7 @@ type Driver = typeof Database;
  */
 export class SqliteNodeStore implements NodeStore {
   private readonly statements;
-  private readonly putMany: (reports: readonly StatusReport[]) => void;
+  private readonly putMany: (reports: readonly StatusReport[], keys: readonly string[] | undefined) => void;
   private readonly writeMany: (entries: Readonly<Record<string, Json | undefined>>) => void;
   private readonly appendMany: (scope: string, entries: readonly Json[], retain: number) => number;
 
@@ -53,8 +53,11 @@ export class SqliteNodeStore implements NodeStore {
       trimAudit: db.prepare<[string, string, number]>('DELETE FROM audit WHERE scope = ? AND id IN (SELECT id FROM audit WHERE scope = ? ORDER BY id LIMIT ?)'),
       readAudit: db.prepare<[string], { entry: string }>('SELECT entry FROM audit WHERE scope = ? ORDER BY id'),
     };
-    this.putMany = db.transaction((reports: readonly StatusReport[]) => {
-      for (const report of reports) this.statements.put.run(reportKey(report), report.destination, JSON.stringify(report));
+    this.putMany = db.transaction((reports: readonly StatusReport[], keys: readonly string[] | undefined) => {
+      for (let i = 0; i < reports.length; i++) {
+        const report = reports[i]!;
+        this.statements.put.run(keys?.[i] ?? reportKey(report), report.destination, JSON.stringify(report));
+      }
     });
     this.writeMany = db.transaction((entries: Readonly<Record<string, Json | undefined>>) => {
       for (const [key, value] of Object.entries(entries)) {
@@ -79,12 +82,12 @@ export class SqliteNodeStore implements NodeStore {
     return row === undefined ? undefined : (JSON.parse(row.body) as StatusReport);
   }
 
-  put(report: StatusReport): void {
-    this.putMany([report]);
+  put(report: StatusReport, key?: string): void {
+    this.putMany([report], key === undefined ? undefined : [key]);
   }
 
-  putReports(reports: readonly StatusReport[]): void {
-    if (reports.length > 0) this.putMany(reports);
+  putReports(reports: readonly StatusReport[], keys?: readonly string[]): void {
+    if (reports.length > 0) this.putMany(reports, keys);
   }
 
   byDestination(destination: string): StatusReport[] {

@@ -60,6 +60,16 @@ for (const kind of kinds) {
       store.close();
     });
 
+    it('stores reports handed over with their keys as it stores them without, the same key twice ending with the later', async () => {
+      const { store } = await kind.open();
+      const reports = [report('edge-1', 'web', 1), report('edge-2', 'web', 1), report('edge-1', 'web', 2)];
+      store.putReports(reports, reports.map(reportKey));
+      expect(store.size).toBe(2);
+      expect(store.get(reportKey(report('edge-1', 'web', 0)))?.seq).toBe(2);
+      expect(store.reports().map((r) => `${r.destination}/${r.ref.name}@${r.seq}`)).toEqual(['edge-2/web@1', 'edge-1/web@2']);
+      store.close();
+    });
+
     it('gives back what it stored after a restart', async () => {
       const { store, reopen } = await kind.open();
       store.putReports([report('edge-1', 'web', 7)]);

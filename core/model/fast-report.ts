@@ -1,7 +1,7 @@
 import { types } from 'node:util';
 import { z } from 'zod';
 import type { Json } from '../contract.js';
-import { maxJsonDepth } from './json.js';
+import { maxJsonDepth, nullPrototypeRecord } from './json.js';
 import { Limits, type StatusReport } from './schemas.js';
 
 /**
@@ -13,31 +13,58 @@ import { Limits, type StatusReport } from './schemas.js';
  * Proxy before it is touched and every property is read through its descriptor.
  */
 export function fastReport(item: unknown): StatusReport | undefined {
-  const fields = knownFields(item, reportFields);
-  if (fields === undefined) return undefined;
-  const { destination, ref, seq, observedAt, metadata, spec } = fields;
-  const status = fields.status ?? null;
+  if (!isPlainObject(item)) return undefined;
+  let destination: unknown, ref: unknown, seq: unknown, observedAt: unknown, metadata: unknown, spec: unknown;
+  let status: unknown = null;
+  for (const key in item) {
+    const value = ownKey(item, key) ? dataValue(item, key) : undefined;
+    if (value === undefined) return undefined;
+    switch (key) {
+      case 'destination':
+        destination = value;
+        break;
+      case 'ref':
+        ref = value;
+        break;
+      case 'seq':
+        seq = value;
+        break;
+      case 'observedAt':
+        observedAt = value;
+        break;
+      case 'metadata':
+        metadata = value;
+        break;
+      case 'spec':
+        spec = value;
+        break;
+      case 'status':
+        status = value;
+        break;
+      default:
+        return undefined;
+    }
+  }
   if (typeof destination !== 'string' || destination.length > Limits.nameLength || !idPattern.test(destination)) return undefined;
   if (typeof seq !== 'number' || !Number.isSafeInteger(seq) || seq < 0) return undefined;
   if (typeof observedAt !== 'string' || !datetime(observedAt)) return undefined;
   const copiedRef = fastRef(ref);
   if (copiedRef === undefined) return undefined;
   const budget = { left: Limits.reportBytes };
-  const report: Record<string, unknown> = { destination, ref: copiedRef, seq, observedAt };
-  if (metadata !== undefined) {
-    const copied = fastMetadata(metadata, budget);
-    if (copied === undefined) return undefined;
-    report.metadata = copied;
-  }
-  if (spec !== undefined) {
-    const copied = fastObject(spec, 1, budget);
-    if (copied === undefined) return undefined;
-    report.spec = copied;
-  }
+  const copiedMetadata = metadata === undefined ? undefined : fastMetadata(metadata, budget);
+  if (metadata !== undefined && copiedMetadata === undefined) return undefined;
+  const copiedSpec = spec === undefined ? undefined : fastObject(spec, 1, budget);
+  if (spec !== undefined && copiedSpec === undefined) return undefined;
   const copiedStatus = fastJson(status, 0, budget);
   if (copiedStatus === undefined) return undefined;
-  report.status = copiedStatus;
-  return report as StatusReport;
+  // One literal per combination of the optional parts, fields in the schema's order: the report
+  // gets room for exactly its fields at once, where adding the last ones would grow a property array.
+  if (copiedMetadata === undefined) {
+    return copiedSpec === undefined ? { destination, ref: copiedRef, seq, observedAt, status: copiedStatus } : { destination, ref: copiedRef, seq, observedAt, spec: copiedSpec, status: copiedStatus };
+  }
+  return copiedSpec === undefined
+    ? { destination, ref: copiedRef, seq, observedAt, metadata: copiedMetadata, status: copiedStatus }
+    : { destination, ref: copiedRef, seq, observedAt, metadata: copiedMetadata, spec: copiedSpec, status: copiedStatus };
 }
 
 const idPattern = /^[A-Za-z0-9]([A-Za-z0-9._-]*[A-Za-z0-9])?$/;
@@ -49,48 +76,49 @@ function datetime(value: string): boolean {
 }
 
 /**
- * The own enumerable string-keyed data properties of a plain object, as `[key, value, key, value…]`,
- * or `undefined` for anything else (a Proxy, a class instance, an accessor, a `__proto__` key).
+ * Whether a value is a plain object (not a Proxy, an array or a class instance), whose keys the
+ * fast path walks with `for…in` (the shape's cached keys, no array per object), taking each key
+ * only when {@link ownKey} does.
  */
-function dataEntries(value: unknown): unknown[] | undefined {
-  if (typeof value !== 'object' || value === null || types.isProxy(value) || Array.isArray(value)) return undefined;
+function isPlainObject(value: unknown): value is object {
+  if (typeof value !== 'object' || value === null || types.isProxy(value) || Array.isArray(value)) return false;
   const prototype: unknown = Object.getPrototypeOf(value);
-  if (prototype !== Object.prototype && prototype !== null) return undefined;
-  const keys = Object.keys(value);
-  const out: unknown[] = [];
-  for (const key of keys) {
-    if (key === '__proto__') return undefined;
-    const descriptor = Object.getOwnPropertyDescriptor(value, key);
-    if (descriptor === undefined || !('value' in descriptor)) return undefined;
-    out.push(key, descriptor.value);
-  }
-  return out;
+  return prototype === Object.prototype || prototype === null;
 }
 
-const reportFields = new Set(['destination', 'ref', 'seq', 'observedAt', 'metadata', 'spec', 'status']);
-const refFields = new Set(['group', 'version', 'kind', 'namespace', 'name']);
-const metadataFields = new Set(['generation', 'deletionTimestamp', 'labels', 'annotations']);
+/** A key `for…in` gave that is the object's own and not `__proto__`; anything else is the schema's to judge. */
+function ownKey(value: object, key: string): boolean {
+  return key !== '__proto__' && hasOwn(value, key);
+}
+
+const hasOwn = Object.hasOwn;
+/** `Object.prototype.__lookupGetter__` as a plain function, taken before any caller's code runs. */
+const getterOf = Function.prototype.call.bind((Object.prototype as { __lookupGetter__(key: PropertyKey): unknown }).__lookupGetter__) as (target: object, key: string | number) => unknown;
 
 /**
- * A plain object's fields by name, when every key is one of `known` and no value is `undefined`
- * (the schema keeps a field present as `undefined` as such: the full path handles that rarity).
+ * A property's value, read only when no getter would run for it: `__lookupGetter__` walks the
+ * same chain as the read (the own property, then the intrinsic prototypes that `isPlainObject`
+ * and `fastArray` checked) and, unlike a descriptor, allocates nothing: descriptors were more than
+ * half of what ingestion allocated. `undefined` for a getter, which the fast path never takes, as
+ * it never takes a value that is `undefined`.
  */
-function knownFields(value: unknown, known: ReadonlySet<string>): Record<string, unknown> | undefined {
-  const entries = dataEntries(value);
-  if (entries === undefined) return undefined;
-  const out = Object.create(null) as Record<string, unknown>;
-  for (let i = 0; i < entries.length; i += 2) {
-    const key = entries[i] as string;
-    if (!known.has(key) || entries[i + 1] === undefined) return undefined;
-    out[key] = entries[i + 1];
-  }
-  return out;
+function dataValue(value: object, key: string | number): unknown {
+  return getterOf(value, key) === undefined ? (value as Record<string | number, unknown>)[key] : undefined;
 }
 
 function fastRef(value: unknown): StatusReport['ref'] | undefined {
-  const fields = knownFields(value, refFields);
-  if (fields === undefined) return undefined;
-  const { group, version, kind, namespace, name } = fields;
+  if (!isPlainObject(value)) return undefined;
+  let group: unknown, version: unknown, kind: unknown, namespace: unknown, name: unknown;
+  for (const key in value) {
+    const field = ownKey(value, key) ? dataValue(value, key) : undefined;
+    if (field === undefined) return undefined;
+    if (key === 'group') group = field;
+    else if (key === 'version') version = field;
+    else if (key === 'kind') kind = field;
+    else if (key === 'namespace') namespace = field;
+    else if (key === 'name') name = field;
+    else return undefined;
+  }
   if (typeof group !== 'string' || group.length > Limits.nameLength) return undefined;
   if (!shortString(version, 63) || !shortString(kind, 63) || !shortString(name, Limits.nameLength)) return undefined;
   if (namespace === undefined) return { group, version, kind, name } as StatusReport['ref'];
@@ -114,10 +142,17 @@ function spend(budget: Budget, units: number): boolean {
 }
 
 function fastMetadata(value: unknown, budget: Budget): NonNullable<StatusReport['metadata']> | undefined {
-  const fields = knownFields(value, metadataFields);
-  if (fields === undefined || !spend(budget, 2)) return undefined;
-  for (const key in fields) if (!spend(budget, key.length + 4)) return undefined;
-  const { generation, deletionTimestamp, labels, annotations } = fields;
+  if (!isPlainObject(value) || !spend(budget, 2)) return undefined;
+  let generation: unknown, deletionTimestamp: unknown, labels: unknown, annotations: unknown;
+  for (const key in value) {
+    const field = ownKey(value, key) ? dataValue(value, key) : undefined;
+    if (field === undefined || !spend(budget, key.length + 4)) return undefined;
+    if (key === 'generation') generation = field;
+    else if (key === 'deletionTimestamp') deletionTimestamp = field;
+    else if (key === 'labels') labels = field;
+    else if (key === 'annotations') annotations = field;
+    else return undefined;
+  }
   const out: Record<string, unknown> = {};
   if (generation !== undefined) {
     if (typeof generation !== 'number' || !Number.isSafeInteger(generation) || generation < 0 || !spend(budget, 24)) return undefined;
@@ -143,12 +178,12 @@ function fastMetadata(value: unknown, budget: Budget): NonNullable<StatusReport[
 
 /** Labels or annotations: string to string, as a prototype-less object like the schema makes. */
 function stringRecord(value: unknown, maxLength: number, maxEntries: number, budget: Budget): Record<string, string> | undefined {
-  const fields = dataEntries(value);
-  if (fields === undefined || fields.length / 2 > maxEntries || !spend(budget, 2)) return undefined;
-  const out = Object.create(null) as Record<string, string>;
-  for (let i = 0; i < fields.length; i += 2) {
-    const key = fields[i] as string;
-    const item = fields[i + 1];
+  if (!isPlainObject(value) || !spend(budget, 2)) return undefined;
+  const out = nullPrototypeRecord<string>();
+  let entries = 0;
+  for (const key in value) {
+    if (++entries > maxEntries || !ownKey(value, key)) return undefined;
+    const item = dataValue(value, key);
     if (key.length < 1 || key.length > maxLength || typeof item !== 'string' || item.length > maxLength) return undefined;
     if (!spend(budget, 6 * (key.length + item.length) + 6)) return undefined;
     out[key] = item;
@@ -159,13 +194,11 @@ function stringRecord(value: unknown, maxLength: number, maxEntries: number, bud
 /** A JSON object as `copyJson` copies it (an ordinary object), or `undefined`. */
 function fastObject(value: unknown, depth: number, budget: Budget): Record<string, Json> | undefined {
   if (depth > maxJsonDepth) return undefined;
-  const fields = dataEntries(value);
-  if (fields === undefined || !spend(budget, 2)) return undefined;
+  if (!isPlainObject(value) || !spend(budget, 2)) return undefined;
   const out: Record<string, Json> = {};
-  for (let i = 0; i < fields.length; i += 2) {
-    const key = fields[i] as string;
-    if (!spend(budget, 6 * key.length + 4)) return undefined;
-    const copied = fastJson(fields[i + 1], depth + 1, budget);
+  for (const key in value) {
+    if (!ownKey(value, key) || !spend(budget, 6 * key.length + 4)) return undefined;
+    const copied = fastJson(dataValue(value, key), depth + 1, budget);
     if (copied === undefined) return undefined;
     out[key] = copied;
   }
@@ -202,9 +235,9 @@ function fastArray(value: unknown[], depth: number, budget: Budget): Json[] | un
   if (!spend(budget, 2 + length)) return undefined;
   const out: Json[] = [];
   for (let i = 0; i < length; i++) {
-    const descriptor = Object.getOwnPropertyDescriptor(value, i);
-    if (descriptor === undefined || !('value' in descriptor)) return undefined;
-    const copied = fastJson(descriptor.value, depth + 1, budget);
+    // A hole would read through to the prototypes: left to the schema, which names it.
+    if (!hasOwn(value, i)) return undefined;
+    const copied = fastJson(dataValue(value, i), depth + 1, budget);
     if (copied === undefined) return undefined;
     out.push(copied);
   }

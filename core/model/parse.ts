@@ -143,24 +143,38 @@ export function schemaParseReport(item: unknown): ReportOutcome {
   return { ok: false, code: ErrorCodes.InvalidReport, issues: toIssues(result.error), destination: typeof destination === 'string' ? destination : undefined };
 }
 
+/** What a batch validation hands over for each item it rejects. */
+export type RejectItem = (index: number, code: ErrorCode, issues: Issue[], destination: string | undefined) => void;
+
 /**
- * The items of a batch, each read without running code: a hole or a getter in the array is an
- * item of its own that {@link parseReport} rejects. Throws a `ValidationError` when the batch
- * itself is not an array (or is a Proxy of one).
+ * Validates every item of a batch in order, each read without running code: a hole or a getter in
+ * the array is an item of its own, rejected. Each item goes to `accept` or to `reject`, exactly
+ * once, with its index; nothing is allocated per item beyond the accepted report. Throws a
+ * `ValidationError` when the batch itself is not an array (or is a Proxy of one).
  */
-export function batchItems(items: readonly unknown[]): { readonly item: unknown; readonly issue?: Issue }[] {
+export function eachReport(items: readonly unknown[], accept: (report: ValidatedReport, index: number) => void, reject: RejectItem): void {
   // isProxy first: Array.isArray throws on a revoked Proxy.
   if (types.isProxy(items) || !Array.isArray(items)) {
     throw new ValidationError(ErrorCodes.InvalidInput, 'a batch of reports must be an array', { issues: [{ path: '', message: 'expected an array' }] });
   }
-  const out: { item: unknown; issue?: Issue }[] = [];
-  for (let i = 0; i < items.length; i++) {
-    const descriptor = Object.getOwnPropertyDescriptor(items, i);
-    if (descriptor === undefined) out.push({ item: undefined, issue: { path: '', message: 'missing item (a hole in the batch array)' } });
-    else if (!('value' in descriptor)) out.push({ item: undefined, issue: { path: '', message: 'a getter or setter is not a report' } });
-    else out.push({ item: descriptor.value as unknown });
+  for (let index = 0; index < items.length; index++) {
+    const descriptor = Object.getOwnPropertyDescriptor(items, index);
+    if (descriptor === undefined) {
+      reject(index, ErrorCodes.InvalidReport, [{ path: '', message: 'missing item (a hole in the batch array)' }], undefined);
+    } else if (!('value' in descriptor)) {
+      reject(index, ErrorCodes.InvalidReport, [{ path: '', message: 'a getter or setter is not a report' }], undefined);
+    } else {
+      const item: unknown = descriptor.value;
+      const fast = fastReport(item);
+      if (fast !== undefined) {
+        accept(fast as ValidatedReport, index);
+        continue;
+      }
+      const outcome = schemaParseReport(item);
+      if (outcome.ok) accept(outcome.report, index);
+      else reject(index, outcome.code, outcome.issues, outcome.destination);
+    }
   }
-  return out;
 }
 
 /** Validates a batch of status reports; one bad report never rejects the others, and every item gets one outcome. */
@@ -168,15 +182,14 @@ export function parseReports(items: readonly unknown[]): BatchResult<ValidatedRe
   const accepted: ValidatedReport[] = [];
   const positions: number[] = [];
   const rejected: Rejection[] = [];
-  batchItems(items).forEach(({ item, issue }, index) => {
-    const outcome: ReportOutcome = issue === undefined ? parseReport(item) : { ok: false, code: ErrorCodes.InvalidReport, issues: [issue], destination: undefined };
-    if (outcome.ok) {
-      accepted.push(outcome.report);
+  eachReport(
+    items,
+    (report, index) => {
+      accepted.push(report);
       positions.push(index);
-    } else {
-      rejected.push({ index, code: outcome.code, issues: outcome.issues });
-    }
-  });
+    },
+    (index, code, issues) => rejected.push({ index, code, issues }),
+  );
   return { accepted, positions, rejected };
 }
 

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import type { Json } from '../contract.js';
-import { checkJson, plainEntries, setData } from './json.js';
+import { checkJson, nullPrototypeRecord, plainEntries, setData } from './json.js';
 
 /** Size bounds of the wire format. Reports beyond them are rejected, not truncated. */
 export const Limits = {
@@ -44,7 +44,7 @@ export function recordOf<V extends z.ZodType>(
       ctx.addIssue({ code: 'custom', input, message: `at most ${maxEntries} entries, got ${read.entries.length}` });
       return z.NEVER;
     }
-    const out: Record<string, unknown> = nullPrototype ? (Object.create(null) as Record<string, unknown>) : {};
+    const out: Record<string, unknown> = nullPrototype ? nullPrototypeRecord() : {};
     let valid = true;
     for (const [key, item] of read.entries) {
       const checkedKey = keySchema?.safeParse(key);

@@ -1,7 +1,7 @@
 import type { Registry } from 'prom-client';
 import { z } from 'zod';
 import { ErrorCodes, NotFoundError } from '../errors.js';
-import { batchItems, parseReport, type Rejection, type ReportOutcome, type ValidatedReport } from '../model/index.js';
+import { eachReport, type BatchResult, type ValidatedReport } from '../model/index.js';
 import { BindingSchema, type BindingConfig, type BindingInput, type PluginLoader, type SummaryView } from '../pipeline/index.js';
 import type { DestinationStatus, Transport } from '../transport/index.js';
 import type { PluginRunner } from '../ports/plugin-runner.js';
@@ -107,33 +107,48 @@ export class Hierarchy {
    */
   ingest(items: readonly unknown[]): IngestResult {
     const total: IngestResult = { accepted: 0, duplicates: 0, outOfOrder: 0, rejected: [] };
-    const byLevel = new Map<string, { accepted: ValidatedReport[]; positions: number[]; rejected: Rejection[] }>();
-    const batchOf = (level: string) => {
-      let batch = byLevel.get(level);
-      if (batch === undefined) {
-        batch = { accepted: [], positions: [], rejected: [] };
-        byLevel.set(level, batch);
+    const byLevel = new Map<string, BatchResult<ValidatedReport>>();
+    const destinations = this.topology.destinations;
+    // A batch holds runs of reports of one destination (its objects), and of one site: the last
+    // destination's site and that site's batch are reused rather than looked up again.
+    let lastDestination: string | undefined;
+    let lastOwner: string | undefined;
+    let batch: BatchResult<ValidatedReport> | undefined;
+    const levelBatch = (level: string) => {
+      let found = byLevel.get(level);
+      if (found === undefined) {
+        found = { accepted: [], positions: [], rejected: [] };
+        byLevel.set(level, found);
+      }
+      return found;
+    };
+    const batchOf = (destination: string | undefined) => {
+      if (destination !== lastDestination) {
+        lastDestination = destination;
+        const owner = destination === undefined ? undefined : destinations.get(destination)?.parent;
+        if (owner !== lastOwner) {
+          lastOwner = owner;
+          batch = owner === undefined ? undefined : levelBatch(owner);
+        }
       }
       return batch;
     };
-    batchItems(items).forEach(({ item, issue }, index) => {
-      const outcome: ReportOutcome = issue === undefined ? parseReport(item) : { ok: false, code: ErrorCodes.InvalidReport, issues: [issue], destination: undefined };
-      const destination = outcome.ok ? outcome.report.destination : outcome.destination;
-      const owner = destination === undefined ? undefined : this.topology.destinations.get(destination)?.parent;
-      if (owner === undefined) {
-        total.rejected.push(
-          outcome.ok
-            ? { index, code: ErrorCodes.UnknownDestination, issues: [{ path: 'destination', message: `unknown destination "${destination}"` }] }
-            : { index, code: outcome.code, issues: outcome.issues },
-        );
-      } else if (outcome.ok) {
-        batchOf(owner).accepted.push(outcome.report);
-        batchOf(owner).positions.push(index);
-      } else {
+    eachReport(
+      items,
+      (report, index) => {
+        const owned = batchOf(report.destination);
+        if (owned === undefined) {
+          total.rejected.push({ index, code: ErrorCodes.UnknownDestination, issues: [{ path: 'destination', message: `unknown destination "${report.destination}"` }] });
+        } else {
+          owned.accepted.push(report);
+          owned.positions.push(index);
+        }
+      },
+      (index, code, issues, destination) => {
         // Counted by the level the item was meant for, as if it had arrived there.
-        batchOf(owner).rejected.push({ index, code: outcome.code, issues: outcome.issues });
-      }
-    });
+        (batchOf(destination)?.rejected ?? total.rejected).push({ index, code, issues });
+      },
+    );
     for (const [level, batch] of byLevel) {
       const result = this.node(level).ingestValidated(batch);
       total.accepted += result.accepted;

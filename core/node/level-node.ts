@@ -223,9 +223,15 @@ export class LevelNode {
     const { accepted, positions } = batch;
     const result: IngestResult = { accepted: 0, duplicates: 0, outOfOrder: 0, rejected: [...batch.rejected] };
     const level = this.id;
-    const newest = new Map<string, StatusReport>();
-    const applied: { report: StatusReport; previous: StatusReport | undefined; key: string }[] = [];
-    for (const [i, report] of accepted.entries()) {
+    const storage = this.deps.storage;
+    // The reports to apply with the report each replaces and its key, as parallel arrays: no
+    // object per report, and the key derived once for the store, the dedupe and every binding.
+    const reports: StatusReport[] = [];
+    const replaced: (StatusReport | undefined)[] = [];
+    const keys: string[] = [];
+    const newest = new Map<string, number>();
+    for (let i = 0; i < accepted.length; i++) {
+      const report = accepted[i]!;
       if (!this.ownDestinations.has(report.destination)) {
         result.rejected.push({
           index: positions[i]!,
@@ -235,24 +241,30 @@ export class LevelNode {
         continue;
       }
       const key = reportKey(report);
-      const previous = newest.get(key) ?? this.deps.storage.get(key);
+      const earlier = newest.get(key);
+      const previous = earlier === undefined ? storage.get(key) : reports[earlier];
       if (previous !== undefined && report.seq <= previous.seq) {
         if (report.seq === previous.seq) result.duplicates++;
         else result.outOfOrder++;
         continue;
       }
-      newest.set(key, report);
-      applied.push({ report, previous, key });
+      newest.set(key, reports.length);
+      reports.push(report);
+      replaced.push(previous);
+      keys.push(key);
     }
     // One write for the whole batch, before anything is applied: when the caller is told a report
-    // was accepted, it is durable, and a failed write leaves nothing half applied.
-    this.deps.storage.putReports([...newest.values()]);
-    if (applied.length > 0) this.quiet = undefined;
-    for (const { report, previous, key } of applied) {
+    // was accepted, it is durable, and a failed write leaves nothing half applied. A key applied
+    // twice in the batch is written twice, in order, so the store ends with the newer one.
+    storage.putReports(reports, keys);
+    if (reports.length > 0) this.quiet = undefined;
+    const bindings = [...this.bindings.values()];
+    for (let i = 0; i < reports.length; i++) {
+      const report = reports[i]!;
       this.deps.rollouts.observeReport(report);
-      for (const binding of this.bindings.values()) if (binding.matches(report)) binding.apply(report, previous, key);
-      result.accepted++;
+      for (const binding of bindings) if (binding.matches(report)) binding.apply(report, replaced[i], keys[i]);
     }
+    result.accepted = reports.length;
     result.rejected.sort((a, b) => a.index - b.index);
     const metrics = this.deps.metrics;
     metrics.reportsAccepted.inc({ level }, result.accepted);

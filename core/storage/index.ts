@@ -7,8 +7,8 @@ import type { StatusReport } from '../contract.js';
 export interface ReportStore {
   /** The latest report stored under `key` (see `reportKey`). */
   get(key: string): StatusReport | undefined;
-  /** Stores a report as the latest of its (destination, object). */
-  put(report: StatusReport): void;
+  /** Stores a report as the latest of its (destination, object); `key` is its `reportKey`, when the caller has it. */
+  put(report: StatusReport, key?: string): void;
   /** Every latest report of one destination, in arrival order. */
   byDestination(destination: string): StatusReport[];
   /** Number of (destination, object) pairs stored. */

@@ -13,8 +13,12 @@ import type { ReportStore } from './index.js';
  * and a restarted node folds them again.
  */
 export interface NodeStore extends ReportStore {
-  /** Stores reports as the latest of their (destination, object): all of them or none. */
-  putReports(reports: readonly StatusReport[]): void;
+  /**
+   * Stores reports as the latest of their (destination, object): all of them or none. `keys`, when
+   * given, holds each report's `reportKey` in the same order, so a caller that has them already
+   * spares the store deriving them again.
+   */
+  putReports(reports: readonly StatusReport[], keys?: readonly string[]): void;
   /** Every stored report, oldest first. */
   reports(): StatusReport[];
   /** A state document, or `undefined`. */
@@ -49,8 +53,7 @@ export class MemoryNodeStore implements NodeStore {
     return this.latest.get(key);
   }
 
-  put(report: StatusReport): void {
-    const key = reportKey(report);
+  put(report: StatusReport, key: string = reportKey(report)): void {
     // Re-inserting keeps `reports()` in the order the latest versions arrived, as SQLite's rowid does.
     this.latest.delete(key);
     this.latest.set(key, report);
@@ -63,8 +66,8 @@ export class MemoryNodeStore implements NodeStore {
     keys.add(key);
   }
 
-  putReports(reports: readonly StatusReport[]): void {
-    for (const report of reports) this.put(report);
+  putReports(reports: readonly StatusReport[], keys?: readonly string[]): void {
+    for (let i = 0; i < reports.length; i++) this.put(reports[i]!, keys?.[i]);
   }
 
   byDestination(destination: string): StatusReport[] {
