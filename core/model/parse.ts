@@ -202,6 +202,11 @@ export function refKey(ref: ObjectRef): string {
   return JSON.stringify([ref.group, ref.kind, ref.namespace ?? null, ref.name]);
 }
 
+/** Whether two refs name the same object, as {@link refKey} tells, without building either key: for paths that run per report. */
+export function sameObject(a: ObjectRef, b: ObjectRef): boolean {
+  return a.name === b.name && a.kind === b.kind && a.group === b.group && (a.namespace ?? null) === (b.namespace ?? null);
+}
+
 /** The key under which ingestion keeps the latest report: one per (destination, object). */
 export function reportKey(report: Pick<StatusReport, 'destination' | 'ref'>): string {
   return `${report.destination}|${refKey(report.ref)}`;

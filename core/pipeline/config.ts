@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import type { Json, Reducer, StatusReport } from '../contract.js';
 import { ErrorCodes, ValidationError } from '../errors.js';
-import { DurationSchema, FieldPathSchema, IdSchema, JsonSchema, LabelsSchema, recordOf, readPath, type Destination, type Workload } from '../model/index.js';
+import { DurationSchema, FieldPathSchema, IdSchema, JsonSchema, LabelsSchema, recordOf, readPath, sameObject, type Destination, type Workload } from '../model/index.js';
 import type { PluginInfo } from '../ports/plugin-runner.js';
 import { compileOptionsSchema, UnusableSchemaError, type OptionsSchema } from './options-schema.js';
 
@@ -75,10 +75,7 @@ export function compileSelector(
   const labels = Object.entries(selector.destinationLabels ?? {});
   return (report) => {
     const ref = report.ref;
-    // The fields of `refKey`, compared one by one: this runs for every report and binding.
-    if (workload !== undefined && (ref.name !== workload.name || ref.kind !== workload.kind || ref.group !== workload.group || (ref.namespace ?? null) !== (workload.namespace ?? null))) {
-      return false;
-    }
+    if (workload !== undefined && !sameObject(ref, workload)) return false;
     if (selector.group !== undefined && ref.group !== selector.group) return false;
     if (selector.kind !== undefined && ref.kind !== selector.kind) return false;
     if (selector.namespace !== undefined && ref.namespace !== selector.namespace) return false;

@@ -2,7 +2,7 @@ import type { Grant, Json, StatusReport } from '../contract.js';
 import { toIso, type Clock } from '../clock/index.js';
 import { ErrorCodes, NotFoundError, ValidationError } from '../errors.js';
 import type { Logger } from '../log/index.js';
-import { refKey, type Level } from '../model/index.js';
+import { sameObject, type Level } from '../model/index.js';
 import type { Topology } from '../model/topology.js';
 import { RolloutController, type AuditEntry, type ChildSummary, type RolloutChild } from './controller.js';
 import type { EdgeAgent, EdgeDirective } from './edge-agent.js';
@@ -168,7 +168,7 @@ export class LevelRollouts {
   observeReport(report: StatusReport): void {
     for (const controller of this.controllers.values()) {
       const workload = this.deps.topology.workloads.get(controller.spec.workload);
-      if (workload !== undefined && refKey(workload.ref) === refKey(report.ref)) controller.observeReport(report);
+      if (workload !== undefined && sameObject(workload.ref, report.ref)) controller.observeReport(report);
     }
   }
 
