@@ -274,13 +274,7 @@ export class PluginSandbox {
   private release(): void {
     const live = this.live;
     this.live = undefined;
-    if (live === undefined || !live.lease.alive) return;
-    try {
-      live.context.dispose();
-      live.runtime.dispose();
-    } catch {
-      this.env.host.discard(live.lease);
-    }
+    if (live !== undefined) this.env.host.release(live);
   }
 }
 

@@ -132,12 +132,6 @@ export class WarmSpare {
   private release(): void {
     const spare = this.spare;
     this.spare = undefined;
-    if (spare === undefined || !spare.lease.alive) return;
-    try {
-      spare.context.dispose();
-      spare.runtime.dispose();
-    } catch {
-      this.env.host.discard(spare.lease);
-    }
+    if (spare !== undefined) this.env.host.release(spare);
   }
 }
