@@ -1,8 +1,8 @@
 /**
  * Guest side: the shim every plugin runtime evaluates before the plugin's own script. It defines
- * `__edgesum.call(hook, json)`, the one entry point the host calls, and runs a whole batch inside the sandbox with the same semantics as
- * the inline runner (`sandbox/inline.ts`). Results and failures leave as one JSON string, serialized
- * here so the host copies out a single string per call.
+ * `__edgesum.call(hook, json)`, the one entry point the host calls, and runs a whole batch inside
+ * the sandbox with the same semantics as the inline runner (`sandbox/inline.ts`). Results and
+ * failures leave as one JSON string, serialized here so the host copies out a single string per call.
  *
  * Runs inside QuickJS only. It imports nothing but the plain-data description helper and types.
  */

@@ -35,7 +35,8 @@ export interface InThreadQuickJsRunnerOptions {
   /**
    * Keeps one runtime booted ahead of need (the guest shim evaluated, the realm hardened), refilled
    * in idle time after each load takes it, so that a load only evaluates the plugin's own script.
-   * Off by default here, since the boot runs on the calling thread; `QuickJsRunner`'s worker turns it on.
+   * Off by default here, since the boot runs on the calling thread; `QuickJsRunner`'s worker turns
+   * it on.
    */
   readonly warmSpare?: boolean;
 }
@@ -43,7 +44,8 @@ export interface InThreadQuickJsRunnerOptions {
 /**
  * The QuickJS engine (WebAssembly) on the calling thread: one module per runner, one runtime and
  * context per loaded plugin, the guest shim and the plugin's bundle evaluated once per runtime
- * (with `warmSpare`, the shim ahead of need); every call is one JSON string in and one out. Results equal the `InlineRunner`'s for the same plugin.
+ * (with `warmSpare`, the shim ahead of need); every call is one JSON string in and one out. Results
+ * equal the `InlineRunner`'s for the same plugin.
  *
  * Its limits hold as long as the guest keeps reaching QuickJS's interrupt handler. One long built-in
  * call (an `indexOf` over a huge array-like) never does, and blocks the calling thread until it
