@@ -88,7 +88,7 @@ export class InThreadQuickJsRunner implements PluginRunner {
     this.bundles = options.bundles ?? new BundleCache();
     this.host = new WasmHost(options.newModule ?? newReleaseModule);
     const clock = options.now ?? (() => performance.now());
-    this.spare = options.warmSpare === true ? new WarmSpare({ host: this.host, clock, stackBytes: effectiveStackBytes(this.limits) }) : undefined;
+    this.spare = options.warmSpare === true ? new WarmSpare({ host: this.host, clock, stackBytes: effectiveStackBytes(this.limits), budgetBytes: this.limits.memoryBytes }) : undefined;
     this.env = {
       host: this.host,
       clock,

@@ -1,9 +1,12 @@
 import { setImmediate as idle } from 'node:timers/promises';
 import { describe, expect, it } from 'vitest';
 import { PluginLoadError } from '../../core/errors.js';
+import { bundleGuestShim } from '../bundle.js';
 import { LeakCheckedModule } from '../fixtures/leak-checked-module.js';
 import { callAt, fixture, report } from '../fixtures/reports.js';
 import { InThreadQuickJsRunner } from './in-thread.js';
+import { WarmSpare } from './warm-spare.js';
+import { WasmHost } from './wasm-host.js';
 
 const call = callAt('site-1');
 // The debug build is ~50x slower and its heap several times larger: wide limits.
@@ -52,6 +55,30 @@ describe('the warm spare of the QuickJS engine', () => {
     await runner.dispose();
     expect(await spareBooted(runner)).toBe(false);
     expect(modules).toHaveLength(1);
+    modules[0]!.assertNoLeaks();
+  });
+
+  it('counts its budget in the module heap ceiling while booting or held, and hands a spare only to a load of the shim it booted', async () => {
+    const modules: LeakCheckedModule[] = [];
+    const host = new WasmHost(LeakCheckedModule.factory(modules));
+    const budgetBytes = limits.memoryBytes;
+    const spare = new WarmSpare({ host, clock: () => 0, stackBytes: 64 * 1024, budgetBytes });
+    const shim = await bundleGuestShim();
+    const lease = await host.acquire();
+    expect(spare.budgetBytes(lease)).toBe(0);
+    spare.refill(shim);
+    expect(spare.budgetBytes(lease)).toBe(budgetBytes);
+    for (let turn = 0; turn < 1_000 && !spare.ready; turn++) await idle();
+    expect(spare.budgetBytes(lease)).toBe(budgetBytes);
+
+    expect(spare.take(lease, { ...shim, hash: 'another shim' })).toBeUndefined();
+    const taken = spare.take(lease, shim);
+    expect(taken).toBeDefined();
+    expect(spare.ready).toBe(false);
+    taken!.context.dispose();
+    taken!.runtime.dispose();
+    spare.dispose();
+    expect(spare.budgetBytes(lease)).toBe(0);
     modules[0]!.assertNoLeaks();
   });
 });

@@ -16,14 +16,13 @@ export interface SpareEnv {
   readonly clock: () => number;
   /** QuickJS's stack limit while the shim runs; the plugin that takes the spare sets its own. */
   readonly stackBytes: number;
+  /**
+   * How far booting the spare may grow the WebAssembly heap, and what it counts for in the module's
+   * heap ceiling while it is held or booting: the runner's `memoryBytes`, as for the plugin that
+   * will take it. A spare takes ~300 KB, but the heap grows in steps of up to a fifth of its size.
+   */
+  readonly budgetBytes: number;
 }
-
-/**
- * How far booting a spare may grow the WebAssembly heap, and what a spare counts for in the
- * module's ceiling while it is held or booting. A spare takes ~300 KB (the shim's code and the
- * hardened realm), so this is room, not an estimate; a boot that needs more is dropped.
- */
-export const spareBudgetBytes = 4 * 1024 * 1024;
 
 interface Spare extends GuestRuntime {
   readonly lease: ModuleLease;
@@ -69,7 +68,7 @@ export class WarmSpare {
 
   /** What the spare counts for in `lease`'s heap ceiling: its budget while held or booting, else 0. */
   budgetBytes(lease: ModuleLease): number {
-    return this.booting || this.spare?.lease === lease ? spareBudgetBytes : 0;
+    return !this.closed && (this.booting || this.spare?.lease === lease) ? this.env.budgetBytes : 0;
   }
 
   /** Whether a spare is held, ready to be taken. */
@@ -104,7 +103,7 @@ export class WarmSpare {
 
   /** Everything that touches QuickJS for one spare; synchronous, so no call interleaves. */
   private bootOn(lease: ModuleLease, shim: GuestScript): Spare | undefined {
-    lease.limitGrowth(lease.heapBytes() + spareBudgetBytes);
+    lease.limitGrowth(lease.heapBytes() + this.env.budgetBytes);
     try {
       const runtime = lease.module.newRuntime();
       runtime.setMaxStackSize(this.env.stackBytes);
