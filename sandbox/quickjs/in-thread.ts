@@ -60,7 +60,8 @@ export interface InThreadQuickJsRunnerOptions {
  *   right before the call; QuickJS polls it every ~0.3 ms. A call that returns past its deadline
  *   (one long built-in never reaches the handler) is a breach too. `EDGESUM_PLUGIN_TIMEOUT`.
  * - **memory** (`memoryBytes`): a guard on the WebAssembly heap's growth: a call may grow the heap
- *   by `memoryBytes`, and the module never past its baseline plus every loaded plugin's budget.
+ *   by `memoryBytes`, and the module never past its baseline plus every loaded plugin's budget
+ *   (a warm spare counts as one more plugin with the runner's limits).
  *   `EDGESUM_PLUGIN_MEMORY`; the whole module is then discarded, since its memory never shrinks.
  *   A result that cannot even be built within the budget (a 100 MB string under 64 MiB) is a
  *   memory error, not an output error.

@@ -15,7 +15,7 @@ export interface SandboxEnv {
   readonly clock: () => number;
   /** Seed of the guest's `Math.random`. */
   readonly seed: number;
-  /** The heap the whole module may reach: its baseline plus the budgets of every loaded plugin. */
+  /** The heap the whole module may reach: its baseline plus the budgets of every loaded plugin (and of a warm spare). */
   readonly moduleCeiling: (lease: ModuleLease) => number;
   /** Told when guest code starts and stops running. */
   readonly watch?: GuestWatch;
