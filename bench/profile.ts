@@ -15,7 +15,7 @@ import { parseArgs } from 'node:util';
 import type { Profiler } from 'node:inspector';
 import { bundlePlugin, defaultLimits, newReleaseModule, type PluginLimits } from '../sandbox/index.js';
 import { buildPlainBundle, plainRequest } from './plain-bundle.js';
-import { bootBare, guestParseOnly, plainInvoker, runnerBatched } from './quickjs.js';
+import { bootBare, guestParseOnly, plainInvoker, runnerBatched, wholeGuestScript } from './quickjs.js';
 import { fastestOf, perSecond, progress } from './timing.js';
 import { callContext, chunk, makeReports, reducerNames, reducerSources } from './workload.js';
 
@@ -78,7 +78,7 @@ async function splitGuest(reports: ReturnType<typeof makeReports>, batch: number
   const guests: { dispose(): void }[] = [];
   for (const name of reducerNames) {
     const bundle = await bundlePlugin(reducerSources()[name]);
-    const guest = bootBare(module, limits, { code: bundle.code, filename: bundle.filename });
+    const guest = bootBare(module, limits, { code: wholeGuestScript(bundle), filename: bundle.filename });
     const fn = guest.context.unwrapResult(guest.context.evalCode('(h, j) => __edgesum.call(h, j)'));
     // Handles go before their runtime: QuickJS asserts that a freed runtime holds no objects.
     guests.push(fn, guest);

@@ -4,10 +4,11 @@
  * runtime with the runner's limits for what the runner port cannot express (JSON text in, the cost
  * of one runtime, the guest's JSON.parse alone).
  */
+import { setTimeout as sleep } from 'node:timers/promises';
 import { Scope, type QuickJSContext, type QuickJSHandle, type QuickJSRuntime } from 'quickjs-emscripten';
 import type { Json, StatusReport } from '../core/contract.js';
 import { ErrorCodes, PluginThrewError } from '../core/errors.js';
-import { InThreadQuickJsRunner, QuickJsRunner, maxStackBytes, type PluginLimits, type PluginRunner, type QuickJsModule, type ReducerHandle } from '../sandbox/index.js';
+import { InThreadQuickJsRunner, QuickJsRunner, maxStackBytes, type PluginBundle, type PluginLimits, type PluginRunner, type QuickJsModule, type ReducerHandle } from '../sandbox/index.js';
 import { finishAll, loadHandles, reduceThroughPort } from './baselines.js';
 import { plainEntryScript, type PlainInvoke } from './plain-bundle.js';
 import { callContext, chunk, reducerNames, reducerSources, type ReducerName, type Summaries } from './workload.js';
@@ -19,8 +20,8 @@ import { callContext, chunk, reducerNames, reducerSources, type ReducerName, typ
  */
 export type RunnerKind = 'quickjs' | 'in-thread';
 
-function newRunner(kind: RunnerKind, limits: PluginLimits): PluginRunner {
-  return kind === 'quickjs' ? new QuickJsRunner({ limits }) : new InThreadQuickJsRunner({ limits });
+function newRunner(kind: RunnerKind, limits: PluginLimits, warmSpare?: boolean): PluginRunner {
+  return kind === 'quickjs' ? new QuickJsRunner({ limits, ...(warmSpare === undefined ? {} : { warmSpare }) }) : new InThreadQuickJsRunner({ limits, ...(warmSpare === undefined ? {} : { warmSpare }) });
 }
 
 /** A runner with both reducers loaded; `run` is one pass in batches of `batchSize`. */
@@ -254,16 +255,45 @@ export function measureRuntimes(module: QuickJsModule, limits: PluginLimits, cou
 }
 
 /**
- * The product's own cold path: `loadReducer` on a runner whose module is warm and whose bundle is
- * cached, which boots a runtime, evaluates the bundle and asks the plugin to describe itself.
+ * Idle time between the loads of the spare rows, in ms: far more than a spare takes to boot (~3 ms
+ * on a quiet machine), as a control plane's loads are spaced by configuration changes.
  */
-export async function runnerLoadMs(limits: PluginLimits, count: number, kind: RunnerKind = 'quickjs'): Promise<number> {
-  const runner = newRunner(kind, limits);
+export const spareIdleMs = 50;
+
+/** A sandbox bundle's guest shim and plugin script as one script, for evaluating both in one go. */
+export function wholeGuestScript(bundle: PluginBundle): string {
+  return `${bundle.shim?.code ?? ''}\n${bundle.code}`;
+}
+
+/** How {@link runnerLoadMs} loads. */
+export interface LoadPlan {
+  readonly kind?: RunnerKind;
+  /** Whether the runner keeps a warm spare runtime: `QuickJsRunner`'s default (on), off in the engine alone. */
+  readonly warmSpare?: boolean;
+  /** Idle time before each timed load, in ms, in which a spare can boot; 0 loads back to back. */
+  readonly idleMs?: number;
+}
+
+/** Untimed loads before the timed ones of {@link runnerLoadMs}. */
+const warmLoads = 20;
+
+/**
+ * The product's own cold path: `loadReducer` on a runner whose module is warm and whose bundle is
+ * cached. It evaluates the plugin's script in a warm spare if one is ready (else boots a runtime,
+ * evaluates the guest shim, which hardens the realm, and then the script) and asks the plugin to
+ * describe itself. What the caller waits for, so a load right behind another also waits for the
+ * spare that is still booting.
+ */
+export async function runnerLoadMs(limits: PluginLimits, count: number, plan: LoadPlan = {}): Promise<number> {
+  const runner = newRunner(plan.kind ?? 'quickjs', limits, plan.warmSpare);
   const source = reducerSources().health;
   try {
-    await runner.loadReducer(source);
+    // Untimed loads first: a fresh worker thread runs its first ~20 loads 2–4× slower, until V8 has
+    // optimized their path; a runner that has loaded a few plugins is the warm runner measured here.
+    for (let i = 0; i < warmLoads; i++) await runner.loadReducer(source);
     const times: number[] = [];
     for (let i = 0; i < count; i++) {
+      if ((plan.idleMs ?? 0) > 0) await sleep(plan.idleMs);
       const start = performance.now();
       await runner.loadReducer(source);
       times.push(performance.now() - start);
@@ -272,6 +302,27 @@ export async function runnerLoadMs(limits: PluginLimits, count: number, kind: Ru
   } finally {
     await runner.dispose();
   }
+}
+
+/** The cold-start rows' loads, in ms (medians): see {@link runnerLoadMs}. */
+export interface ColdStarts {
+  /** The engine on this thread, warm spare on, loads spaced by idle time. */
+  readonly inThread: number;
+  /** `QuickJsRunner` (warm spare on, the default), loads spaced by idle time: what a load waits for. */
+  readonly spaced: number;
+  /** The same, each load right after the other: it waits for the spare still booting. */
+  readonly backToBack: number;
+  /** `QuickJsRunner` without a spare: runtime, shim and plugin script booted on the load's path. */
+  readonly noSpare: number;
+}
+
+/** Times `count` loads of `health` each way, one runner after the other. */
+export async function coldStarts(limits: PluginLimits, count: number): Promise<ColdStarts> {
+  const inThread = await runnerLoadMs(limits, count, { kind: 'in-thread', warmSpare: true, idleMs: spareIdleMs });
+  const spaced = await runnerLoadMs(limits, count, { idleMs: spareIdleMs });
+  const backToBack = await runnerLoadMs(limits, count);
+  const noSpare = await runnerLoadMs(limits, count, { warmSpare: false });
+  return { inThread, spaced, backToBack, noSpare };
 }
 
 export function median(values: readonly number[]): number {

@@ -2,14 +2,22 @@
  * `npx tsx bench/scale-one.ts <variant> <runner> <health|all> [destinations] [ticks] [changes]`:
  * one hierarchy variant of the scale suite alone (no steady-state ticks or single changes unless
  * asked), for comparing one lever's time and peak RSS without the whole suite.
+ * `npx tsx bench/scale-one.ts cold-start` runs the suite's cold-start rows alone.
  */
 import { fork } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import type { RunnerName } from '../app/container.js';
+import { defaultLimits } from '../sandbox/index.js';
+import { coldStarts } from './quickjs.js';
 import type { ScaleJob, ScaleReply } from './scale-child.js';
 import type { BindingSet } from './scale-workload.js';
 
 const [variant = 'all-quickjs', runner = 'quickjs', bindings = 'all', destinations = '100000', ticks = '0', changes = '0'] = process.argv.slice(2);
+if (variant === 'cold-start') {
+  const { inThread, spaced, backToBack, noSpare } = await coldStarts(defaultLimits, 10);
+  process.stdout.write(`cold-start: ${spaced.toFixed(2)} ms (in-thread ${inThread.toFixed(2)} ms, back to back ${backToBack.toFixed(2)} ms, no spare ${noSpare.toFixed(2)} ms)\n`);
+  process.exit(0);
+}
 const count = Number(destinations);
 const job: ScaleJob = {
   variant,

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join, relative } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { ErrorCodes, PluginLoadError } from '../core/errors.js';
-import { BundleCache, bundleFilename, bundlePlugin, maxSourceFileBytes } from './bundle.js';
+import { BundleCache, bundleFilename, bundlePlugin, maxSourceFileBytes, shimFilename } from './bundle.js';
 import { hashCode } from './describe.js';
 import { fixture } from './fixtures/reports.js';
 
@@ -26,11 +26,14 @@ async function loadError(source: { spec: string; entry: string }): Promise<Plugi
 }
 
 describe('bundlePlugin', () => {
-  it('bundles a TypeScript plugin, its imports and the guest shim into one classic script', async () => {
+  it('bundles a TypeScript plugin and its imports into one classic script, with the guest shim beside it', async () => {
     const bundle = await bundlePlugin(fixture('counter'));
     expect(bundle.code.startsWith('(() => {')).toBe(true);
     expect(bundle.code).not.toMatch(/^\s*(import|export)\s/m);
-    expect(bundle.code).toContain('__edgesum');
+    expect(bundle.code).toContain('__edgesum.install(');
+    expect(bundle.code).not.toContain('hardenIntrinsics');
+    expect(bundle.shim).toMatchObject({ filename: shimFilename, hash: hashCode(bundle.shim!.code) });
+    expect(bundle.shim!.code).toContain('hardenIntrinsics');
     expect(bundle.code).toContain('function readPath');
     expect(bundle.hash).toBe(hashCode(bundle.code));
     expect(bundle.filename).toBe(bundleFilename);

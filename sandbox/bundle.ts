@@ -7,14 +7,32 @@ import { build, type BuildFailure, type Loader, type Message, type Plugin } from
 import { ErrorCodes, PluginLoadError, type Issue } from '../core/errors.js';
 import { hashCode } from './describe.js';
 import { contractModule, contractSpecifier } from './module.js';
+import { guestGlobal } from './quickjs/protocol.js';
 import type { PluginSource } from '../core/ports/plugin-runner.js';
 
-/** A plugin module bundled with the guest shim into one script for the sandbox. */
+/** One classic script for QuickJS, as every runtime evaluates it. */
+export interface GuestScript {
+  readonly code: string;
+  /** The file name the code is evaluated under; guest stack frames carry it. */
+  readonly filename: string;
+  /** {@link hashCode} of `code`. */
+  readonly hash: string;
+}
+
+/** A plugin module bundled into one script: for the sandbox, the script a runtime evaluates after the guest shim. */
 export interface PluginBundle {
   /** The module that default-exports the plugin. */
   readonly entry: string;
-  /** One classic script (IIFE) that defines the `__edgesum` guest global when evaluated. */
+  /**
+   * One classic script (IIFE). For the sandbox it evaluates the plugin module and hands its default
+   * export to the `__edgesum` global that {@link shim} defined.
+   */
   readonly code: string;
+  /**
+   * Sandbox bundles only: the guest shim (deterministic realm, hardening, the `__edgesum` entry
+   * point), the same for every plugin, which every runtime evaluates before {@link code}.
+   */
+  readonly shim?: GuestScript;
   /** The source map of `code` (JSON), to point guest stack frames at the plugin's own files. */
   readonly sourceMap: string;
   /** The directory the source map's `sources` are relative to. */
@@ -25,8 +43,14 @@ export interface PluginBundle {
   readonly hash: string;
 }
 
+/** A bundle built for the sandbox: it carries the guest shim. */
+export type SandboxBundle = PluginBundle & { readonly shim: GuestScript };
+
 /** The file name guest stack frames of a bundle carry. */
 export const bundleFilename = 'edgesum-plugin.js';
+
+/** The file name guest stack frames of the shim carry: never mapped to a plugin's sources. */
+export const shimFilename = 'edgesum-guest.js';
 
 const realmModule = 'edgesum:realm';
 
@@ -62,7 +86,8 @@ const sourceLoaders: Readonly<Record<string, Loader>> = {
 };
 
 /**
- * Bundles a plugin module (JS or TS, with its npm imports) and the guest shim into one script.
+ * Bundles a plugin module (JS or TS, with its npm imports) into one script; a sandbox bundle carries
+ * the guest shim (`shim`, built by {@link bundleGuestShim} unless given) beside it.
  * Node built-ins cannot be imported: the sandbox has no host access, so that fails here, at build
  * time, with the importing file and line rather than at the first call.
  *
@@ -77,21 +102,14 @@ const sourceLoaders: Readonly<Record<string, Loader>> = {
  * @throws PluginLoadError with `file:line:column` of the first problem, and every problem as issues;
  *   a refused import is named, never its contents.
  */
-export async function bundlePlugin(source: PluginSource, target: BundleTarget = 'sandbox'): Promise<PluginBundle> {
-  const guest = guestModule('guest');
-  const realm = guestModule('guest-realm');
+export async function bundlePlugin(source: PluginSource, target: BundleTarget = 'sandbox', shim?: Promise<GuestScript>): Promise<PluginBundle> {
+  const guestShim = target === 'sandbox' ? (shim ?? bundleGuestShim()) : undefined;
+  // Settled below; until then a failed shim build must not surface as an unhandled rejection.
+  guestShim?.catch(() => {});
   const roots = await allowedRoots(source.entry);
   const outfile = join(dirname(source.entry), bundleFilename);
-  // The realm module comes first so it runs before any plugin code (ES module evaluation order).
-  const entryCode =
-    target === 'sandbox'
-      ? [
-          `import { realm } from ${JSON.stringify(realmModule)};`,
-          `import { installEdgesum } from ${JSON.stringify(guest)};`,
-          `import plugin from ${JSON.stringify(source.entry)};`,
-          'installEdgesum(plugin, realm);',
-        ].join('\n')
-      : `import plugin from ${JSON.stringify(source.entry)};\n${hostExport}(plugin);`;
+  const handOver = target === 'sandbox' ? `${guestGlobal}.install(plugin);` : `${hostExport}(plugin);`;
+  const entryCode = `import plugin from ${JSON.stringify(source.entry)};\n${handOver}`;
   try {
     const result = await build({
       ...(target === 'host' ? { banner: { js: hostBanner }, footer: { js: '})' } } : {}),
@@ -111,17 +129,50 @@ export async function bundlePlugin(source: PluginSource, target: BundleTarget = 
       // esbuild would read every tsconfig.json and jsconfig.json above each source, and whatever
       // file one `extends`, outside the checks below: plugins compile with TypeScript's defaults.
       tsconfigRaw: {},
-      plugins: [guestRealmPlugin(realm), confinedSourcesPlugin(roots)],
+      plugins: [confinedSourcesPlugin(roots)],
     });
     const code = result.outputFiles.find((file) => file.path.endsWith('.js'))?.text;
     const sourceMap = result.outputFiles.find((file) => file.path.endsWith('.map'))?.text;
     if (code === undefined || sourceMap === undefined) {
       throw new PluginLoadError(ErrorCodes.PluginLoad, `${source.spec}: bundling ${source.entry} produced no script`, { plugin: source.spec });
     }
-    return { entry: source.entry, code, sourceMap, sourceRoot: dirname(outfile), filename: bundleFilename, hash: hashCode(code) };
+    const bundle = { entry: source.entry, code, sourceMap, sourceRoot: dirname(outfile), filename: bundleFilename, hash: hashCode(code) };
+    return guestShim === undefined ? bundle : { ...bundle, shim: await guestShim };
   } catch (error) {
     if (error instanceof PluginLoadError) throw error;
     throw toLoadError(source, error);
+  }
+}
+
+/**
+ * Bundles the guest shim: the deterministic realm (`guest-realm.ts`, installed and hardened first)
+ * and the `__edgesum` entry point (`guest.ts`), one script that every plugin runtime evaluates
+ * before the plugin's own. It reads only this installation's own files.
+ *
+ * @throws PluginLoadError if the installation's shim sources cannot be bundled.
+ */
+export async function bundleGuestShim(): Promise<GuestScript> {
+  const guest = guestModule('guest');
+  const entryCode = [`import { realm } from ${JSON.stringify(realmModule)};`, `import { installGuest } from ${JSON.stringify(guest)};`, 'installGuest(realm);'].join('\n');
+  try {
+    const result = await build({
+      stdin: { contents: entryCode, resolveDir: dirname(guest), sourcefile: 'edgesum-guest-entry.js', loader: 'js' },
+      bundle: true,
+      write: false,
+      format: 'iife',
+      platform: 'neutral',
+      target: 'es2022',
+      legalComments: 'none',
+      logLevel: 'silent',
+      tsconfigRaw: {},
+      plugins: [guestRealmPlugin(guestModule('guest-realm'))],
+    });
+    const code = result.outputFiles[0]?.text;
+    if (code === undefined) throw new PluginLoadError(ErrorCodes.PluginLoad, `edgesum: bundling the guest shim ${guest} produced no script`);
+    return { code, filename: shimFilename, hash: hashCode(code) };
+  } catch (error) {
+    if (error instanceof PluginLoadError) throw error;
+    throw toLoadError({ spec: 'edgesum guest shim', entry: guest }, error);
   }
 }
 
@@ -132,6 +183,7 @@ export async function bundlePlugin(source: PluginSource, target: BundleTarget = 
  */
 export class BundleCache {
   private readonly bundles = new Map<string, { readonly mtimeMs: number; readonly bundle: Promise<PluginBundle> }>();
+  private shim: Promise<GuestScript> | undefined;
 
   /** The bundle of `source`, built once per entry path and modification time. */
   async get(source: PluginSource): Promise<PluginBundle> {
@@ -143,13 +195,26 @@ export class BundleCache {
     }
     const cached = this.bundles.get(source.entry);
     if (cached !== undefined && cached.mtimeMs === mtimeMs) return cached.bundle;
-    const bundle = bundlePlugin(source);
+    const bundle = bundlePlugin(source, 'sandbox', this.guestShim());
     this.bundles.set(source.entry, { mtimeMs, bundle });
     // A failed build is not cached: the next load after a fix must rebuild even if mtime is coarse.
     bundle.catch(() => {
       if (this.bundles.get(source.entry)?.bundle === bundle) this.bundles.delete(source.entry);
     });
     return bundle;
+  }
+
+  /** The guest shim every bundle of this cache carries, built once. */
+  guestShim(): Promise<GuestScript> {
+    if (this.shim === undefined) {
+      const shim = bundleGuestShim();
+      this.shim = shim;
+      // A failed build is not cached either.
+      shim.catch(() => {
+        if (this.shim === shim) this.shim = undefined;
+      });
+    }
+    return this.shim;
   }
 }
 
@@ -178,7 +243,7 @@ function guestRealmPlugin(realmFile: string): Plugin {
  * resolved: the plugin's directory; the package it sits in (the nearest directory upward with a
  * `package.json`), `node_modules` included; the `node_modules` folders Node would search from the
  * plugin's directory; and of the edgesum installation, the plugin contract, the built-in plugins
- * (which share code with each other) and the guest shim bundled with every plugin.
+ * (which share code with each other). The guest shim is bundled on its own (see {@link bundleGuestShim}).
  */
 async function allowedRoots(entry: string): Promise<string[]> {
   const dir = dirname(resolve(entry));
@@ -194,7 +259,7 @@ async function allowedRoots(entry: string): Promise<string[]> {
 
 function installationRoots(): string[] {
   const install = fileURLToPath(new URL('../', import.meta.url));
-  return [join(install, 'core', 'contract.ts'), join(install, 'core', 'contract.js'), join(install, 'plugins'), join(install, 'sandbox', 'quickjs'), join(install, 'sandbox', 'guest')];
+  return [join(install, 'core', 'contract.ts'), join(install, 'core', 'contract.js'), join(install, 'plugins')];
 }
 
 function within(path: string, roots: readonly string[]): boolean {

@@ -11,7 +11,7 @@ export { defaultGraceMs } from './worker/runner.js';
 export { workerModule } from './worker/entry.js';
 export { maxStackBytes, minBootMs } from './quickjs/limits.js';
 export { newReleaseModule, type QuickJsModule, type QuickJsModuleFactory } from './quickjs/wasm-host.js';
-export { BundleCache, bundleFilename, bundlePlugin, type PluginBundle } from './bundle.js';
+export { BundleCache, bundleFilename, bundleGuestShim, bundlePlugin, shimFilename, type GuestScript, type PluginBundle } from './bundle.js';
 export { describeExport, hashCode, PluginDescriptionSchema, toJsonOutput, toPluginInfo, type PluginDescription } from './describe.js';
 export { clockAt, defaultSeed, enterCall, hookPosition, loadHostPlugin, mapStack, type HostPlugin, type PluginEnvironment } from './host-plugin.js';
 export { contractModule } from './module.js';

@@ -86,8 +86,8 @@ export async function typeErrors(project: PluginProject): Promise<string[]> {
 export const bundleOut = join('dist', 'edgesum-plugin.js');
 
 /**
- * `edgesum plugin build`: type-checks the repository, then bundles the plugin with the guest shim
- * into the script the sandbox runs, with its source map beside it (`dist/edgesum-plugin.js` and
+ * `edgesum plugin build`: type-checks the repository, then bundles the plugin into the script the
+ * sandbox evaluates after its guest shim, with its source map beside it (`dist/edgesum-plugin.js` and
  * `.map`). Type errors are printed as `file:line:col` and exit 1; nothing is written then.
  */
 export async function buildCommand(project: PluginProject, deps: { output: Output; json: boolean }): Promise<number> {

@@ -1,8 +1,8 @@
 /**
  * Guest side: makes the QuickJS realm deterministic and bare before any plugin code runs. Calling
- * {@link installDeterministicRealm} on the host would replace Node's own `Date`, so only the bundle's
- * first module (a virtual one, see `bundle.ts`) calls it; ES module evaluation order then guarantees
- * that a plugin cannot capture the real `Date` or `Math.random` at its top level.
+ * {@link installDeterministicRealm} on the host would replace Node's own `Date`, so only the guest
+ * shim's script (a virtual module of it, see `bundle.ts`) calls it, and every runtime evaluates that
+ * script before the plugin's own: a plugin cannot capture the real `Date` or `Math.random`.
  */
 
 /** Lets the shim set the clock and the random seed for each call. */
@@ -12,9 +12,9 @@ export interface RealmControl {
   /** Restarts `Math.random` from `seed`. */
   reseed(seed: number): void;
   /**
-   * Freezes every built-in the realm started with (after the plugin module has initialized), so a
-   * hook that poisons `Object.prototype` or replaces `Array.prototype.map` fails instead of changing
-   * later calls. See {@link hardenIntrinsics}.
+   * Freezes every built-in the realm started with (before any plugin code runs), so a plugin that
+   * poisons `Object.prototype` or replaces `Array.prototype.map` fails instead of changing later
+   * calls. See {@link hardenIntrinsics}.
    */
   harden(): void;
 }
@@ -156,8 +156,8 @@ const overridable = ['constructor', 'toString', 'toLocaleString', 'valueOf', 'na
  * Freezes the objects reachable from the standard globals (constructors, prototypes, their
  * methods, the hidden iterator and generator prototypes) and makes the standard global bindings
  * read-only. The global object itself stays extensible: a plugin may still add its own globals.
- * Runs once per runtime, after the plugin module's top level: a module that patches a built-in
- * while it initializes keeps its patch (frozen in), as it would in Node.
+ * Runs once per runtime, before the plugin's script: a module that tries to patch a built-in while
+ * it initializes is refused as a hook would be (a `TypeError` in strict code, silently otherwise).
  */
 export function hardenIntrinsics(realm: typeof globalThis, standardGlobals: readonly PropertyKey[], primordials: Primordials): void {
   const { getPrototypeOf, getOwnPropertyDescriptor, getOwnPropertyDescriptors, defineProperty, freeze, hasOwn, ownKeys } = primordials;

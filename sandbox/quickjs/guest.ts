@@ -1,8 +1,8 @@
 /**
- * Guest side: the shim bundled with every plugin. It defines `__edgesum.call(hook, json)`, the one
- * entry point the host calls, and runs a whole batch inside the sandbox with the same semantics as
- * the inline runner (`sandbox/inline.ts`). Results and failures leave as one JSON string, serialized
- * here so the host copies out a single string per call.
+ * Guest side: the shim every plugin runtime evaluates before the plugin's own script. It defines
+ * `__edgesum.call(hook, json)`, the one entry point the host calls, and runs a whole batch inside
+ * the sandbox with the same semantics as the inline runner (`sandbox/inline.ts`). Results and
+ * failures leave as one JSON string, serialized here so the host copies out a single string per call.
  *
  * Runs inside QuickJS only. It imports nothing but the plain-data description helper and types.
  */
@@ -14,10 +14,9 @@ import type { AccUpdate, CustomizeItem } from '../../core/ports/plugin-runner.js
 import type { RealmControl } from './guest-realm.js';
 import { guestGlobal, type GuestFailure, type GuestHook, type GuestRequest } from './protocol.js';
 
-// Captured when the shim is evaluated, before the plugin module runs, so a plugin that replaces these
-// globals cannot change how the shim reads requests, writes envelopes or installs itself. (A plugin
-// that sabotages the shim some other way at its top level only breaks its own results, and the host
-// validates every envelope it receives.)
+// Captured when the shim is evaluated, before any plugin code runs. The realm is frozen before that
+// too; holding them here keeps the shim independent of what hardening covers. (A plugin that
+// sabotages the shim some other way only breaks its own results: the host validates every envelope.)
 const parseJson = JSON.parse;
 const stringifyJson = JSON.stringify;
 const parseDate = Date.parse;
@@ -35,13 +34,23 @@ class ShimFailure {
 }
 
 /**
- * Defines the `__edgesum` global for `exported`, the plugin module's default export. Runs after the
- * plugin module's top level, and freezes the built-ins first: from here on a hook cannot change
- * what later calls of the same runtime see.
+ * Hardens the realm and defines the `__edgesum` global, before any plugin code runs: the plugin's
+ * script then hands its default export to `__edgesum.install`, once. Hardening first means a
+ * plugin cannot change a built-in at all, not even while its module initializes, and lets a
+ * runtime be booted this far ahead of need (a warm spare) whatever plugin it later runs.
  */
-export function installEdgesum(exported: unknown, realm: RealmControl): void {
+export function installGuest(realm: RealmControl): void {
   realm.harden();
-  const api = freeze({ call: (hook: GuestHook, json: string): string => answer(exported, realm, hook, json) });
+  let exported: unknown;
+  let installed = false;
+  const api = freeze({
+    call: (hook: GuestHook, json: string): string => answer(exported, realm, hook, json),
+    install(plugin: unknown): void {
+      if (installed) throw new TypeError('the plugin is already installed');
+      installed = true;
+      exported = plugin;
+    },
+  });
   defineProperty(globalThis, guestGlobal, { value: api, writable: false, enumerable: false, configurable: false });
 }
 

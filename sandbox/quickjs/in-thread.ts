@@ -1,12 +1,13 @@
 import type { Decision, Json, LevelInfo, PolicyInput, StatusReport } from '../../core/contract.js';
 import { BatchCustomizer } from '../customizer-batch.js';
 import { ErrorCodes, PluginLoadError, PluginOutputError, PluginThrewError, type ErrorDetails } from '../../core/errors.js';
-import { BundleCache, type PluginBundle } from '../bundle.js';
+import { BundleCache, type GuestScript, type PluginBundle, type SandboxBundle } from '../bundle.js';
 import { toPluginInfo } from '../describe.js';
 import { defaultLimits, type AccUpdate, type CallContext, type CustomizeCall, type CustomizeItem, type PluginInfo, type PluginLimits, type PluginRunner, type PluginSource, type PolicyHandle, type ReducerHandle } from '../../core/ports/plugin-runner.js';
-import { checkLimits } from './limits.js';
+import { checkLimits, effectiveStackBytes } from './limits.js';
 import { PluginSandbox, type GuestWatch, type SandboxEnv } from './plugin-sandbox.js';
 import type { CustomizerHook, ReducerHook } from './protocol.js';
+import { WarmSpare } from './warm-spare.js';
 import { newReleaseModule, WasmHost, type ModuleLease, type QuickJsModuleFactory } from './wasm-host.js';
 
 /** Where a runner gets a plugin's bundle from. {@link BundleCache} is one. */
@@ -31,12 +32,20 @@ export interface InThreadQuickJsRunnerOptions {
   readonly bundles?: BundleSource;
   /** Told whenever guest code starts and stops running: how a watchdog outside the VM follows it. */
   readonly watch?: GuestWatch;
+  /**
+   * Keeps one runtime booted ahead of need (the guest shim evaluated, the realm hardened), refilled
+   * in idle time after each load takes it, so that a load only evaluates the plugin's own script.
+   * Off by default here, since the boot runs on the calling thread; `QuickJsRunner`'s worker turns
+   * it on.
+   */
+  readonly warmSpare?: boolean;
 }
 
 /**
  * The QuickJS engine (WebAssembly) on the calling thread: one module per runner, one runtime and
- * context per loaded plugin, the plugin's bundle evaluated once per runtime; every call is one JSON
- * string in and one out. Results equal the `InlineRunner`'s for the same plugin.
+ * context per loaded plugin, the guest shim and the plugin's bundle evaluated once per runtime
+ * (with `warmSpare`, the shim ahead of need); every call is one JSON string in and one out. Results
+ * equal the `InlineRunner`'s for the same plugin.
  *
  * Its limits hold as long as the guest keeps reaching QuickJS's interrupt handler. One long built-in
  * call (an `indexOf` over a huge array-like) never does, and blocks the calling thread until it
@@ -51,7 +60,8 @@ export interface InThreadQuickJsRunnerOptions {
  *   right before the call; QuickJS polls it every ~0.3 ms. A call that returns past its deadline
  *   (one long built-in never reaches the handler) is a breach too. `EDGESUM_PLUGIN_TIMEOUT`.
  * - **memory** (`memoryBytes`): a guard on the WebAssembly heap's growth: a call may grow the heap
- *   by `memoryBytes`, and the module never past its baseline plus every loaded plugin's budget.
+ *   by `memoryBytes`, and the module never past its baseline plus every loaded plugin's budget
+ *   (a warm spare counts as one more plugin with the runner's limits).
  *   `EDGESUM_PLUGIN_MEMORY`; the whole module is then discarded, since its memory never shrinks.
  *   A result that cannot even be built within the budget (a 100 MB string under 64 MiB) is a
  *   memory error, not an output error.
@@ -61,8 +71,8 @@ export interface InThreadQuickJsRunnerOptions {
  *   out, and again by the host on the returned text. `EDGESUM_PLUGIN_OUTPUT`.
  *
  * The guest has no host functions at all; its clock is the call's `now`, its `Math.random` is seeded
- * per call, and its built-ins are frozen once the plugin module has initialized, so one call cannot
- * change what the next one sees.
+ * per call, and its built-ins are frozen before the plugin's module runs, so neither the module's
+ * top level nor one call can change what a later one sees.
  */
 export class InThreadQuickJsRunner implements PluginRunner {
   readonly name = 'quickjs-in-thread';
@@ -71,18 +81,22 @@ export class InThreadQuickJsRunner implements PluginRunner {
   private readonly sandboxes = new Set<PluginSandbox>();
   private readonly env: SandboxEnv;
   private readonly limits: PluginLimits;
+  private readonly spare: WarmSpare | undefined;
   private disposed = false;
 
   constructor(options: InThreadQuickJsRunnerOptions = {}) {
     this.limits = checkLimits({ ...defaultLimits, ...options.limits });
     this.bundles = options.bundles ?? new BundleCache();
     this.host = new WasmHost(options.newModule ?? newReleaseModule);
+    const clock = options.now ?? (() => performance.now());
+    this.spare = options.warmSpare === true ? new WarmSpare({ host: this.host, clock, stackBytes: effectiveStackBytes(this.limits), budgetBytes: this.limits.memoryBytes }) : undefined;
     this.env = {
       host: this.host,
-      clock: options.now ?? (() => performance.now()),
+      clock,
       seed: options.seed ?? 0x5eed,
       moduleCeiling: (lease) => this.moduleCeiling(lease),
       ...(options.watch === undefined ? {} : { watch: options.watch }),
+      ...(this.spare === undefined ? {} : { spare: this.spare }),
     };
   }
 
@@ -106,8 +120,22 @@ export class InThreadQuickJsRunner implements PluginRunner {
     return this.host.heapBytes();
   }
 
+  /**
+   * With `warmSpare`, boots the spare with `shim` now, in idle time, rather than after the first
+   * load: what a worker thread does as soon as it starts. Without, does nothing.
+   */
+  prepare(shim: GuestScript): void {
+    if (!this.disposed) this.spare?.refill(shim);
+  }
+
+  /** Whether a warm spare is booted and waiting for the next load. */
+  get spareReady(): boolean {
+    return this.spare?.ready === true;
+  }
+
   async dispose(): Promise<void> {
     this.disposed = true;
+    this.spare?.dispose();
     for (const sandbox of this.sandboxes) sandbox.dispose();
     this.sandboxes.clear();
     this.host.close();
@@ -117,6 +145,7 @@ export class InThreadQuickJsRunner implements PluginRunner {
     if (this.disposed) throw new PluginLoadError(ErrorCodes.PluginLoad, `${source.spec}: the QuickJS runner was disposed`);
     const limits = checkLimits({ ...this.limits, ...overrides });
     const bundle = await this.bundles.get(source);
+    if (!isSandboxBundle(bundle)) throw new PluginLoadError(ErrorCodes.PluginLoad, `${source.spec}: its bundle carries no guest shim (built for the host, not the sandbox)`, { plugin: source.spec });
     const sandbox = new PluginSandbox(source, bundle, limits, this.env);
     this.sandboxes.add(sandbox);
     try {
@@ -140,14 +169,21 @@ export class InThreadQuickJsRunner implements PluginRunner {
       sandbox.dispose();
       this.sandboxes.delete(sandbox);
       throw error;
+    } finally {
+      // A load that found no spare (the first, or one right behind another) still leaves one behind.
+      if (!this.disposed) this.spare?.refill(bundle.shim);
     }
   }
 
   private moduleCeiling(lease: ModuleLease): number {
-    let budget = lease.baselineBytes;
+    let budget = lease.baselineBytes + (this.spare?.budgetBytes(lease) ?? 0);
     for (const sandbox of this.sandboxes) budget += sandbox.limits.memoryBytes;
     return budget;
   }
+}
+
+function isSandboxBundle(bundle: PluginBundle): bundle is SandboxBundle {
+  return bundle.shim !== undefined;
 }
 
 /** The results of one reducer batch: as values, and as the JSON text the host checked. */

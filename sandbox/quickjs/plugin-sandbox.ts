@@ -1,10 +1,11 @@
 import { Scope, type QuickJSContext, type QuickJSHandle, type QuickJSRuntime } from 'quickjs-emscripten';
 import { ErrorCodes, PluginError, PluginLoadError, PluginMemoryError, PluginStackError, PluginThrewError, type ErrorDetails } from '../../core/errors.js';
-import type { PluginBundle } from '../bundle.js';
+import type { SandboxBundle } from '../bundle.js';
 import type { PluginLimits, PluginSource } from '../../core/ports/plugin-runner.js';
 import { malformedOutput, recoveryFor, toPluginError, type HostBreach, type SandboxFailure } from './failures.js';
 import { guestGlobal, type GuestFailure, type GuestHook, type GuestRequest } from './protocol.js';
 import { effectiveStackBytes, minBootMs } from './limits.js';
+import type { WarmSpare } from './warm-spare.js';
 import type { ModuleLease, WasmHost } from './wasm-host.js';
 
 /** What a sandbox shares with its runner. */
@@ -14,10 +15,12 @@ export interface SandboxEnv {
   readonly clock: () => number;
   /** Seed of the guest's `Math.random`. */
   readonly seed: number;
-  /** The heap the whole module may reach: its baseline plus the budgets of every loaded plugin. */
+  /** The heap the whole module may reach: its baseline plus the budgets of every loaded plugin (and of a warm spare). */
   readonly moduleCeiling: (lease: ModuleLease) => number;
   /** Told when guest code starts and stops running. */
   readonly watch?: GuestWatch;
+  /** A runtime booted ahead of need, which a boot takes instead of starting from nothing. */
+  readonly spare?: WarmSpare;
 }
 
 /**
@@ -49,8 +52,9 @@ type Outcome = { readonly text: string } | { readonly failure: SandboxFailure } 
 const envelopeBytes = 64 * 1024;
 
 /**
- * One loaded plugin: its own QuickJS runtime and context on the runner's module, created lazily,
- * with the bundle evaluated once per runtime. Every call gets a fresh deadline and heap budget;
+ * One loaded plugin: its own QuickJS runtime and context on the runner's module, created lazily
+ * (or taken from the runner's warm spare), with the guest shim and then the plugin's script
+ * evaluated once per runtime. Every call gets a fresh deadline and heap budget;
  * every breach becomes a typed error, after which the runtime (or, for memory and host-side
  * failures, the whole module) is dropped and recreated on the next call.
  */
@@ -63,7 +67,7 @@ export class PluginSandbox {
 
   constructor(
     readonly source: PluginSource,
-    readonly bundle: PluginBundle,
+    readonly bundle: SandboxBundle,
     readonly limits: PluginLimits,
     private readonly env: SandboxEnv,
   ) {}
@@ -169,26 +173,33 @@ export class PluginSandbox {
     return this.breach === 'time';
   }
 
-  /** A new runtime and context with the limits set and the bundle evaluated. */
+  /**
+   * A runtime and context with the limits set, the guest shim evaluated (the realm hardened) and
+   * then the plugin's script. A warm spare has the shim behind it already: only the plugin's own
+   * code is left to evaluate.
+   */
   private boot(lease: ModuleLease): Live | { readonly failure: SandboxFailure } {
     // Host-side failures propagate to run(), which discards the module along with this runtime.
-    const runtime = lease.module.newRuntime();
+    const spare = this.env.spare?.take(lease, this.bundle.shim);
+    const runtime = spare?.runtime ?? lease.module.newRuntime();
     // No QuickJS memory limit: when it refuses an allocation, all the host learns is the guest's
     // "out of memory", which a plugin can throw itself. Without it every allocation the heap cannot
     // hold goes through the growth guard, where the host sees the refusal (see ModuleLease).
     runtime.setMaxStackSize(effectiveStackBytes(this.limits));
     runtime.setInterruptHandler(() => this.shouldInterrupt(lease));
-    const context = runtime.newContext();
-    const result = context.evalCode(this.bundle.code, this.bundle.filename, { type: 'global' });
-    this.overran();
-    if (result.error !== undefined) {
-      const failure: SandboxFailure = { ...(this.breach === undefined ? {} : { breach: this.breach }), guest: readFailure(context, result.error), booting: true };
-      result.error.dispose();
-      context.dispose();
-      runtime.dispose();
-      return { failure };
+    const context = spare?.context ?? runtime.newContext();
+    for (const script of spare === undefined ? [this.bundle.shim, this.bundle] : [this.bundle]) {
+      const result = context.evalCode(script.code, script.filename, { type: 'global' });
+      this.overran();
+      if (result.error !== undefined) {
+        const failure: SandboxFailure = { ...(this.breach === undefined ? {} : { breach: this.breach }), guest: readFailure(context, result.error), booting: true };
+        result.error.dispose();
+        context.dispose();
+        runtime.dispose();
+        return { failure };
+      }
+      result.value.dispose();
     }
-    result.value.dispose();
     return { lease, runtime, context };
   }
 
@@ -263,13 +274,7 @@ export class PluginSandbox {
   private release(): void {
     const live = this.live;
     this.live = undefined;
-    if (live === undefined || !live.lease.alive) return;
-    try {
-      live.context.dispose();
-      live.runtime.dispose();
-    } catch {
-      this.env.host.discard(live.lease);
-    }
+    if (live !== undefined) this.env.host.release(live);
   }
 }
 

@@ -17,7 +17,10 @@ export type QuickJsRunnerOptions = WorkerRunnerOptions;
  * calls queued behind it run in the thread that replaces it, which loads the plugins again from
  * the bundles the host built. A call that returns past its deadline is a timeout too.
  *
- * The thread is started at the first load; it does not keep the process alive while idle.
+ * The thread is started at the first load; it does not keep the process alive while idle. It keeps
+ * one runtime booted ahead of need (`warmSpare`: the guest shim evaluated, the realm hardened),
+ * refilled in idle time, so a load evaluates only the plugin's own script; a replacement thread
+ * boots its spare as it starts.
  */
 export class QuickJsRunner extends WorkerRunner {
   constructor(options: QuickJsRunnerOptions = {}) {

@@ -116,6 +116,20 @@ export class WasmHost {
     if (this.current === lease) this.current = undefined;
   }
 
+  /**
+   * Disposes a runtime and its context if their module is still alive (a discarded module takes its
+   * runtimes along); if QuickJS cannot dispose them, the module goes too.
+   */
+  release(held: { readonly lease: ModuleLease; readonly runtime: { dispose(): void }; readonly context: { dispose(): void } }): void {
+    if (!held.lease.alive) return;
+    try {
+      held.context.dispose();
+      held.runtime.dispose();
+    } catch {
+      this.discard(held.lease);
+    }
+  }
+
   /** Drops the current module for good. */
   close(): void {
     if (this.current !== undefined) this.discard(this.current);

@@ -5,7 +5,7 @@
  */
 import type { Json, LevelInfo, PolicyInput } from '../../core/contract.js';
 import type { CallContext, CustomizeCall, CustomizeItem, PluginInfo, PluginLimits, PluginSource } from '../../core/ports/plugin-runner.js';
-import type { PluginBundle } from '../bundle.js';
+import type { GuestScript, PluginBundle } from '../bundle.js';
 import type { CustomizerHook, ReducerHook } from '../quickjs/protocol.js';
 import type { WireError } from './wire-error.js';
 
@@ -15,6 +15,10 @@ export interface ThreadData {
   readonly seed: number | undefined;
   /** The cell the worker marks guest code in, for the host's watchdog (see `watchdog.ts`). */
   readonly guest: SharedArrayBuffer;
+  /** Whether the engine keeps a warm spare runtime (see `InThreadQuickJsRunnerOptions.warmSpare`). */
+  readonly warmSpare: boolean;
+  /** The guest shim of the plugins the host has loaded so far, to boot the spare with at once. */
+  readonly shim: GuestScript | undefined;
 }
 
 /**

@@ -43,6 +43,19 @@ describe('the watchdog of a worker-thread runner', () => {
     if (before !== undefined && after !== undefined) expect(after).toBeLessThanOrEqual(before);
   });
 
+  it('loads plugins into the thread that replaces a terminated one, its own and new ones, with its warm spare on', async () => {
+    const runner = new QuickJsRunner({ limits: { timeMs: 60_000 } });
+    try {
+      const plugin = await runner.loadReducer(stuck, { timeMs: 1_000 });
+      await expect(plugin.reduce([[indexOf]], call)).rejects.toBeInstanceOf(PluginTimeoutError);
+      const counter = await runner.loadReducer(fixture('counter'));
+      await expect(counter.reduce([[report('edge-1', { readyReplicas: 3 })]], call)).resolves.toEqual([{ reports: 1, ready: 1, destinations: ['edge-1'] }]);
+      await expect(plugin.reduce([[report('edge-1'), report('edge-2')]], call)).resolves.toEqual([2]);
+    } finally {
+      await runner.dispose();
+    }
+  });
+
   it('rejects a grace period that is not a number of at least 0', () => {
     expect(() => new QuickJsRunner({ graceMs: -1 })).toThrow(ValidationError);
     expect(() => new QuickJsRunner({ graceMs: Number.NaN })).toThrow(ValidationError);

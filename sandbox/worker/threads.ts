@@ -1,7 +1,7 @@
 import { Worker } from 'node:worker_threads';
 import { EdgesumError, ErrorCodes, PluginLoadError, PluginMemoryError, PluginThrewError, type ErrorDetails } from '../../core/errors.js';
 import type { PluginInfo, PluginLimits, PluginSource } from '../../core/ports/plugin-runner.js';
-import type { PluginBundle } from '../bundle.js';
+import type { GuestScript, PluginBundle } from '../bundle.js';
 import { toPluginError } from '../quickjs/failures.js';
 import type { ThreadData, ThreadReply, ThreadRequestBody } from './protocol.js';
 import { GuestCellReader, newGuestCell, type GuestStretch } from './watchdog.js';
@@ -34,6 +34,8 @@ export interface ThreadOptions {
   readonly seed: number | undefined;
   /** How long past a call's deadline the host waits before it terminates the thread. */
   readonly graceMs: number;
+  /** Whether each thread keeps a warm spare runtime. */
+  readonly warmSpare: boolean;
 }
 
 /** The worker threads of one runner, and how calls are dealt to them. */
@@ -99,7 +101,7 @@ export class ThreadPool {
   private async loadedIn(lane: number, plugin: ThreadPlugin, where: ErrorDetails): Promise<{ thread: WorkerThread; info: PluginInfo }> {
     for (;;) {
       this.assertOpen(where);
-      const thread = this.lanes[lane]!.thread();
+      const thread = this.lanes[lane]!.thread(plugin.bundle.shim);
       const info = await this.loaded(thread, plugin);
       if (info !== displaced) return { thread, info };
     }
@@ -130,15 +132,15 @@ class ThreadLane {
     private readonly options: ThreadOptions,
   ) {}
 
-  /** The live thread, started now if there is none. */
-  thread(): WorkerThread {
+  /** The live thread, started now (its spare booting with `shim`) if there is none. */
+  thread(shim: GuestScript | undefined): WorkerThread {
     if (this.current !== undefined && this.current.alive) return this.current;
     const retiring = this.current;
     if (retiring !== undefined) {
       this.retired.add(retiring);
       void retiring.exited.then(() => this.retired.delete(retiring));
     }
-    this.current = new WorkerThread(this.index, this.options);
+    this.current = new WorkerThread(this.index, this.options, shim);
     return this.current;
   }
 
@@ -194,10 +196,11 @@ class WorkerThread {
   constructor(
     private readonly index: number,
     private readonly options: ThreadOptions,
+    shim: GuestScript | undefined,
   ) {
     const cell = newGuestCell();
     this.guest = new GuestCellReader(cell);
-    this.worker = new Worker(options.entry, { workerData: { seed: options.seed, guest: cell } satisfies ThreadData });
+    this.worker = new Worker(options.entry, { workerData: { seed: options.seed, guest: cell, warmSpare: options.warmSpare, shim } satisfies ThreadData });
     // Only a thread with work in flight keeps the process alive (see request).
     this.worker.unref();
     this.worker.on('message', (reply: ThreadReply) => this.settle(reply));

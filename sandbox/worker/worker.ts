@@ -30,7 +30,10 @@ class ThreadPlugins {
       ...(data.seed === undefined ? {} : { seed: data.seed }),
       watch: this.cell,
       bundles: { get: async (source) => this.bundles.get(source.entry) ?? notSent(source) },
+      warmSpare: data.warmSpare,
     });
+    // A thread that replaces a terminated one has its plugins to reload: the spare gets a head start.
+    if (data.shim !== undefined) this.runner.prepare(data.shim);
   }
 
   /** The WebAssembly heap of this thread's engine, in bytes. */

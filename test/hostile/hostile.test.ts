@@ -208,6 +208,12 @@ describe('hostile plugins in the QuickJS runner', () => {
     await expect(poison.reduce([[normal, normal], []], call)).resolves.toEqual([{ n: 2 }, { n: 0 }]);
   });
 
+  it('refuses a module that patches built-ins while it initializes: the realm is frozen before any plugin code runs', async () => {
+    const patcher = await load('patch-at-load');
+    await expect(patcher.reduce([[attack()]], call)).resolves.toEqual([{ n: 0, mapped: [2, 4], polluted: null, stringify: '{"a":1}', intact: true }]);
+    await expectRecovered(patcher);
+  });
+
   it('gives identical outputs for identical calls to a plugin reading Math.random and Date', async () => {
     const plugin = await load('nondeterminism');
     const run = async () => {
