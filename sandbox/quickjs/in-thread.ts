@@ -5,7 +5,7 @@ import { BundleCache, type PluginBundle } from '../bundle.js';
 import { toPluginInfo } from '../describe.js';
 import { defaultLimits, type AccUpdate, type CallContext, type CustomizeCall, type CustomizeItem, type PluginInfo, type PluginLimits, type PluginRunner, type PluginSource, type PolicyHandle, type ReducerHandle } from '../../core/ports/plugin-runner.js';
 import { checkLimits } from './limits.js';
-import { PluginSandbox, type GuestWatch, type SandboxEnv } from './plugin-sandbox.js';
+import { PluginSandbox, type GuestWatch, type SandboxEnv, type SandboxItems } from './plugin-sandbox.js';
 import type { CustomizerHook, ReducerHook } from './protocol.js';
 import { newReleaseModule, WasmHost, type ModuleLease, type QuickJsModuleFactory } from './wasm-host.js';
 
@@ -31,6 +31,13 @@ export interface InThreadQuickJsRunnerOptions {
   readonly bundles?: BundleSource;
   /** Told whenever guest code starts and stops running: how a watchdog outside the VM follows it. */
   readonly watch?: GuestWatch;
+  /** Told when a module fails its binary JSON self-check, so that requests cross as JSON text. */
+  readonly logger?: RunnerLogger;
+}
+
+/** The part of a logger (`core/log`'s `Logger`) a runner writes to. */
+export interface RunnerLogger {
+  warn(message: string, fields?: Record<string, unknown>): void;
 }
 
 /**
@@ -76,7 +83,10 @@ export class InThreadQuickJsRunner implements PluginRunner {
   constructor(options: InThreadQuickJsRunnerOptions = {}) {
     this.limits = checkLimits({ ...defaultLimits, ...options.limits });
     this.bundles = options.bundles ?? new BundleCache();
-    this.host = new WasmHost(options.newModule ?? newReleaseModule);
+    const logger = options.logger;
+    this.host = new WasmHost(options.newModule ?? newReleaseModule, (lease) => {
+      if (lease.binaryJson !== true) logger?.warn('QuickJS binary JSON failed its self-check: plugin calls cross as JSON text', { reason: lease.binaryJson });
+    });
     this.env = {
       host: this.host,
       clock: options.now ?? (() => performance.now()),
@@ -99,6 +109,14 @@ export class InThreadQuickJsRunner implements PluginRunner {
   async loadCustomizer(source: PluginSource, limits: Partial<PluginLimits> = {}): Promise<InThreadCustomizer> {
     const { sandbox, info } = await this.load(source, limits, 'customizer');
     return new InThreadCustomizer(sandbox, info);
+  }
+
+  /**
+   * Whether the live module reads binary items (`InThreadReducer.batch`): it passed the binary
+   * JSON self-check. False before the first load.
+   */
+  binaryItems(): boolean {
+    return this.host.binaryJson();
   }
 
   /** The WebAssembly heap this runner's module holds, in bytes. */
@@ -180,10 +198,10 @@ export class InThreadReducer implements ReducerHandle {
   }
 
   /**
-   * Runs `hook` over `count` items given as the JSON text of their array, without parsing them on
-   * the host: a worker thread receives them as text and passes them straight into the guest.
+   * Runs `hook` over `count` items given as the JSON text of their array or as its binary JSON,
+   * without decoding them on the host: a worker thread passes what it received straight into the guest.
    */
-  async batch(hook: ReducerHook, items: string, count: number, call: CallContext): Promise<BatchResult> {
+  async batch(hook: ReducerHook, items: SandboxItems, count: number, call: CallContext): Promise<BatchResult> {
     if (count === 0) return { value: [], text: '[]' };
     // Hook names in errors follow the inline runner: `reduce` and `update` report as `add`.
     const named = hook === 'reduce' || hook === 'update' ? 'add' : hook;
