@@ -4,6 +4,7 @@ import { ErrorCodes, PluginLoadError, PluginOutputError, PluginThrewError, type 
 import { BundleCache, type PluginBundle } from '../bundle.js';
 import { toPluginInfo } from '../describe.js';
 import { defaultLimits, type AccUpdate, type CallContext, type CustomizeCall, type CustomizeItem, type PluginInfo, type PluginLimits, type PluginRunner, type PluginSource, type PolicyHandle, type ReducerHandle } from '../../core/ports/plugin-runner.js';
+import { encodeBinaryJson } from './binary-json.js';
 import { checkLimits } from './limits.js';
 import { PluginSandbox, type GuestWatch, type SandboxEnv, type SandboxItems } from './plugin-sandbox.js';
 import type { CustomizerHook, ReducerHook } from './protocol.js';
@@ -112,10 +113,10 @@ export class InThreadQuickJsRunner implements PluginRunner {
   }
 
   /**
-   * Whether the live module reads binary items (`InThreadReducer.batch`): it passed the binary
-   * JSON self-check. False before the first load.
+   * Whether the live module reads binary items (`InThreadReducer.batch`), having passed the binary
+   * JSON self-check (`true`), or why not: before the first load, there is no module to ask.
    */
-  binaryItems(): boolean {
+  binaryJson(): true | string {
     return this.host.binaryJson();
   }
 
@@ -213,7 +214,8 @@ export class InThreadReducer implements ReducerHandle {
 
   private async values(hook: ReducerHook, items: readonly unknown[], call: CallContext): Promise<Json[]> {
     if (items.length === 0) return [];
-    return (await this.batch(hook, JSON.stringify(items), items.length, call)).value;
+    const binary = this.sandbox.binaryItems ? encodeBinaryJson(items) : undefined;
+    return (await this.batch(hook, binary ?? JSON.stringify(items), items.length, call)).value;
   }
 }
 

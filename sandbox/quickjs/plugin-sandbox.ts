@@ -80,7 +80,7 @@ export class PluginSandbox {
    * self-check. False before the first call, which instantiates the module.
    */
   get binaryItems(): boolean {
-    return this.env.host.binaryJson();
+    return this.env.host.binaryJson() === true;
   }
 
   /**

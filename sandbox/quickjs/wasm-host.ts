@@ -162,9 +162,9 @@ export class WasmHost {
     return this.pending;
   }
 
-  /** Whether the live module reads the host's binary JSON; false before one is instantiated. */
-  binaryJson(): boolean {
-    return this.current?.alive === true && this.current.binaryJson === true;
+  /** Whether the live module reads the host's binary JSON (`true`), or why not. */
+  binaryJson(): true | string {
+    return this.current?.alive === true ? this.current.binaryJson : 'no QuickJS module is instantiated yet';
   }
 
   /** The WebAssembly heap of the current module, in bytes; 0 before one is instantiated. */
