@@ -187,6 +187,21 @@ const misreadingModule: QuickJsModuleFactory = async () => {
   return wrapped;
 };
 
+describe('binary items under the heap guard', () => {
+  it('refuses a request larger than the call may grow the heap, before copying it, and the next call runs', async () => {
+    const runner = new InThreadQuickJsRunner({ limits: { timeMs: 60_000, memoryBytes: 4 << 20 } });
+    const call = callAt('site-1', { label: 'east' });
+    try {
+      const handle = await runner.loadReducer(fixture('counter'));
+      const big = { ...report('edge-1', { readyReplicas: 1 }), note: 'x'.repeat(12 << 20) };
+      await expect(handle.reduce([[big]], call)).rejects.toMatchObject({ code: ErrorCodes.PluginMemory });
+      expect(await handle.reduce([[report('edge-1', { readyReplicas: 1 })]], call)).toEqual([{ reports: 1, ready: 0, destinations: ['edge-1'] }]);
+    } finally {
+      await runner.dispose();
+    }
+  });
+});
+
 describe('the binary JSON self-check', () => {
   const call = callAt('site-1', { label: 'east' });
   const reports = [report('edge-3', { readyReplicas: 3 }), report('edge-1', { readyReplicas: 1 }), report('edge-2', { readyReplicas: 3 })];
