@@ -191,21 +191,29 @@ class Writer {
     const proto: unknown = Object.getPrototypeOf(record);
     if (depth > maxBinaryDepth || (proto !== Object.prototype && proto !== null) || 'toJSON' in record) throw notPlain;
     const names = Object.keys(record);
-    const values: unknown[] = new Array(names.length);
+    this.byte(Tag.Object);
+    const countAt = this.at;
+    this.leb128(names.length);
+    const bodyAt = this.at;
     let count = 0;
     for (let i = 0; i < names.length; i++) {
-      const item = record[names[i]!];
-      values[i] = item;
-      if (item !== undefined && typeof item !== 'function' && typeof item !== 'symbol') count++;
-    }
-    this.byte(Tag.Object);
-    this.leb128(count);
-    for (let i = 0; i < names.length; i++) {
-      const item = values[i];
+      const name = names[i]!;
+      const item = record[name];
       if (item === undefined || typeof item === 'function' || typeof item === 'symbol') continue;
-      this.key(names[i]!);
+      count++;
+      this.key(name);
       this.value(item, depth);
     }
+    if (count !== names.length) this.recount(countAt, bodyAt, count);
+  }
+
+  /** Rewrites an object's property count once some properties were left out (rare: read each value once). */
+  private recount(countAt: number, bodyAt: number, count: number): void {
+    const end = this.at;
+    this.at = countAt;
+    this.leb128(count);
+    if (this.at !== bodyAt) this.bytes.copyWithin(this.at, bodyAt, end);
+    this.at += end - bodyAt;
   }
 
   /** The atom table, then the value written so far. */
