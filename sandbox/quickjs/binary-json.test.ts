@@ -188,7 +188,7 @@ const misreadingModule: QuickJsModuleFactory = async () => {
 };
 
 describe('binary items under the heap guard', () => {
-  it('refuses a request larger than the call may grow the heap, before copying it, and the next call runs', async () => {
+  it('refuses a request larger than the call’s memory budget before copying it, and the next call runs', async () => {
     const runner = new InThreadQuickJsRunner({ limits: { timeMs: 60_000, memoryBytes: 4 << 20 } });
     const call = callAt('site-1', { label: 'east' });
     try {

@@ -52,8 +52,12 @@ type Outcome = { readonly text: string } | { readonly failure: SandboxFailure; r
  */
 export type SandboxItems = string | Uint8Array;
 
-/** What a copy into the heap may need beyond its own bytes: malloc's headers, page rounding. */
-const copyMarginBytes = 128 * 1024;
+/**
+ * Requests shorter than this are copied with `newString`: one call into WebAssembly costs less than
+ * the three (allocate, wrap, decode) of a binary JSON string until emscripten's per-character loops
+ * over the text outweigh them.
+ */
+const binaryStringChars = 4096;
 
 /** Bytes of `{"ok":true,"value":...}` around a result, plus room for a failure report. */
 const envelopeBytes = 64 * 1024;
@@ -222,11 +226,12 @@ export class PluginSandbox {
       if (context.typeof(api) !== 'object') return { malformed: 'nothing: the sandbox entry point is missing' };
       const call = scope.manage(context.getProp(api, 'call'));
       if (context.typeof(call) !== 'function') return { malformed: 'nothing: the sandbox entry point is missing' };
-      const request = lease.binaryJson === true ? encodeBinaryString(json) : undefined;
+      const request = lease.binaryJson === true && json.length >= binaryStringChars ? encodeBinaryString(json) : undefined;
       // quickjs-emscripten copies into whatever malloc returns, and a malloc the heap guard refused
-      // returns address 0: a request the call's remaining growth cannot hold must not be copied at all.
+      // returns address 0: a request larger than the call's whole budget is never copied. (One that
+      // fits the budget but not the heap's remaining room still is; the refusal then discards the module.)
       const copied = (request?.length ?? json.length * 3) + (items?.length ?? 0);
-      if (copied + copyMarginBytes > this.heapCeiling - lease.heapBytes()) return { failure: { breach: 'memory' } };
+      if (copied > this.limits.memoryBytes) return { failure: { breach: 'memory' } };
       const args = [scope.manage(context.newString(hook))];
       // Decoding allocates in the guest's heap, under this call's growth ceiling like everything else.
       const text = scope.manage(request === undefined ? context.newString(json) : decode(scope, context, request));
