@@ -5,8 +5,9 @@ import { ErrorCodes } from '../../core/errors.js';
 import { scaleTopology, sliceReports, type ScaleShape } from '../../bench/scale-workload.js';
 import { callAt, fixture, report } from '../fixtures/reports.js';
 import { InlineRunner } from '../inline.js';
-import { encodeBinaryJson, encodeBinaryString, maxBinaryDepth } from './binary-json.js';
+import { encodeBinaryJson, encodeBinaryString, encodeItems, maxBinaryDepth } from './binary-json.js';
 import { InThreadQuickJsRunner } from './in-thread.js';
+import { QuickJsRunner } from './runner.js';
 import { checkBinaryJson, newReleaseModule, ownBuffer, type QuickJsModule, type QuickJsModuleFactory } from './wasm-host.js';
 
 const seed = 20_261_130;
@@ -187,6 +188,38 @@ const misreadingModule: QuickJsModuleFactory = async () => {
   return wrapped;
 };
 
+/** Enough reports that a batch of them crosses as binary JSON. */
+const many = Array.from({ length: 60 }, (_, i) => report(`edge-${i}`, { readyReplicas: i % 3 }));
+
+describe('binary items in the runners', () => {
+  const call = callAt('site-1', { label: 'east' });
+
+  it('sends small batches as JSON text and large ones as binary JSON', () => {
+    expect(typeof encodeItems([[many[0]]], true)).toBe('string');
+    expect(encodeItems([many], true)).toBeInstanceOf(Uint8Array);
+    expect(typeof encodeItems([many], false)).toBe('string');
+  });
+
+  it('folds a batch sent as binary JSON to the inline runner’s results, in the engine and through the worker thread', async () => {
+    const runners = [new InThreadQuickJsRunner({ limits: { timeMs: 60_000 } }), new QuickJsRunner({ limits: { timeMs: 60_000 } })];
+    try {
+      const reference = await new InlineRunner().loadReducer(fixture('counter'));
+      const groups = [many, many.slice(7), []];
+      const expected = await reference.reduce(groups, call);
+      for (const runner of runners) {
+        const handle = await runner.loadReducer(fixture('counter'));
+        const accs = await handle.reduce(groups, call);
+        expect(accs).toEqual(expected);
+        expect(await handle.update([{ acc: accs[0]!, remove: many.slice(0, 30), add: many.slice(40) }], call)).toEqual(
+          await reference.update([{ acc: accs[0]!, remove: many.slice(0, 30), add: many.slice(40) }], call),
+        );
+      }
+    } finally {
+      await Promise.all(runners.map((runner) => runner.dispose()));
+    }
+  });
+});
+
 describe('binary items under the heap guard', () => {
   it('refuses a request larger than the call’s memory budget before copying it, and the next call runs', async () => {
     const runner = new InThreadQuickJsRunner({ limits: { timeMs: 60_000, memoryBytes: 4 << 20 } });
@@ -218,8 +251,9 @@ describe('the binary JSON self-check', () => {
       expect(runner.binaryJson()).toMatch(/sample/);
       expect(warnings).toEqual([{ message: expect.stringMatching(/binary JSON failed its self-check/), fields: { reason: runner.binaryJson() } }]);
       const reference = await new InlineRunner().loadReducer(fixture('counter'));
-      const accs = await handle.reduce([reports, reports.slice(1)], call);
-      expect(accs).toEqual(await reference.reduce([reports, reports.slice(1)], call));
+      expect(encodeItems([many], true)).toBeInstanceOf(Uint8Array);
+      const accs = await handle.reduce([many, reports], call);
+      expect(accs).toEqual(await reference.reduce([many, reports], call));
       expect(await handle.merge([accs], call)).toEqual(await reference.merge([accs], call));
     } finally {
       await runner.dispose();
@@ -230,7 +264,7 @@ describe('the binary JSON self-check', () => {
     const runner = new InThreadQuickJsRunner({ limits: { timeMs: 60_000 }, newModule: misreadingModule });
     try {
       const handle = await runner.loadReducer(fixture('counter'));
-      await expect(handle.batch('reduce', encodeBinaryJson([reports])!, 1, call)).rejects.toMatchObject({ code: ErrorCodes.PluginLoad });
+      await expect(handle.batch('reduce', encodeBinaryJson([many])!, 1, call)).rejects.toMatchObject({ code: ErrorCodes.PluginLoad });
     } finally {
       await runner.dispose();
     }

@@ -4,7 +4,7 @@ import { ErrorCodes, PluginLoadError, PluginOutputError, PluginThrewError, type 
 import { BundleCache, type PluginBundle } from '../bundle.js';
 import { toPluginInfo } from '../describe.js';
 import { defaultLimits, type AccUpdate, type CallContext, type CustomizeCall, type CustomizeItem, type PluginInfo, type PluginLimits, type PluginRunner, type PluginSource, type PolicyHandle, type ReducerHandle } from '../../core/ports/plugin-runner.js';
-import { encodeBinaryJson } from './binary-json.js';
+import { encodeItems } from './binary-json.js';
 import { checkLimits } from './limits.js';
 import { PluginSandbox, type GuestWatch, type SandboxEnv, type SandboxItems } from './plugin-sandbox.js';
 import type { CustomizerHook, ReducerHook } from './protocol.js';
@@ -214,8 +214,7 @@ export class InThreadReducer implements ReducerHandle {
 
   private async values(hook: ReducerHook, items: readonly unknown[], call: CallContext): Promise<Json[]> {
     if (items.length === 0) return [];
-    const binary = this.sandbox.binaryItems ? encodeBinaryJson(items) : undefined;
-    return (await this.batch(hook, binary ?? JSON.stringify(items), items.length, call)).value;
+    return (await this.batch(hook, encodeItems(items, this.sandbox.binaryItems), items.length, call)).value;
   }
 }
 

@@ -3,7 +3,7 @@ import { BatchCustomizer } from '../customizer-batch.js';
 import { ErrorCodes, PluginOutputError, ValidationError, type ErrorDetails } from '../../core/errors.js';
 import { defaultLimits, type AccUpdate, type CallContext, type CustomizeCall, type CustomizeItem, type CustomizerHandle, type PluginInfo, type PluginLimits, type PluginRunner, type PluginSource, type PolicyHandle, type ReducerHandle } from '../../core/ports/plugin-runner.js';
 import { BundleCache } from '../bundle.js';
-import { encodeBinaryJson } from '../quickjs/binary-json.js';
+import { encodeItems } from '../quickjs/binary-json.js';
 import type { RunnerLogger } from '../quickjs/in-thread.js';
 import { checkLimits } from '../quickjs/limits.js';
 import type { CustomizerHook, ReducerHook } from '../quickjs/protocol.js';
@@ -181,10 +181,8 @@ class WorkerReducer implements ReducerHandle {
     return JSON.parse(text) as Json[];
   }
 
-  /** Binary JSON when the thread reads it and the items are plain data, else JSON text. */
   private request(hook: ReducerHook, items: readonly unknown[], call: CallContext, binary: boolean): ThreadRequestBody {
-    const encoded = (binary ? encodeBinaryJson(items) : undefined) ?? JSON.stringify(items);
-    return { type: 'reducer', plugin: this.plugin.id, hook, items: encoded, count: items.length, call };
+    return { type: 'reducer', plugin: this.plugin.id, hook, items: encodeItems(items, binary), count: items.length, call };
   }
 
   /**
