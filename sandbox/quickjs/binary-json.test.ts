@@ -260,6 +260,24 @@ describe('the binary JSON self-check', () => {
     }
   });
 
+  it('tells the host when a worker thread’s build fails the check, and the thread gets JSON text', async () => {
+    const warnings: unknown[] = [];
+    const runner = new QuickJsRunner({
+      limits: { timeMs: 60_000 },
+      workerEntry: new URL('../worker/fixtures/misreading-worker.mjs', import.meta.url),
+      logger: { warn: (message, fields) => warnings.push({ message, fields }) },
+    });
+    try {
+      const handle = await runner.loadReducer(fixture('counter'));
+      await runner.loadReducer(fixture('counter'));
+      expect(warnings).toEqual([{ message: expect.stringMatching(/binary JSON failed its self-check/), fields: { runner: 'quickjs', reason: expect.stringMatching(/sample/) } }]);
+      const reference = await new InlineRunner().loadReducer(fixture('counter'));
+      expect(await handle.reduce([many, reports], call)).toEqual(await reference.reduce([many, reports], call));
+    } finally {
+      await runner.dispose();
+    }
+  });
+
   it('refuses binary items on a module that failed the check with a typed error, never a wrong value', async () => {
     const runner = new InThreadQuickJsRunner({ limits: { timeMs: 60_000 }, newModule: misreadingModule });
     try {
