@@ -138,6 +138,14 @@ describe('encodeBinaryJson', () => {
     expect(Buffer.from(ours).equals(Buffer.from(theirs))).toBe(true);
   });
 
+  it('carries many keys and long strings of either width exactly', () => {
+    const keys = Object.fromEntries(Array.from({ length: 5_000 }, (_, i) => [i % 3 === 0 ? String(i) : `key-${i}-\u0101`, i % 7 === 0 ? -i / 3 : i]));
+    const long = ['é'.repeat(100_000), `${'a'.repeat(70_000)}😀\udc00`, '\u0000'.repeat(65)];
+    const { decoded, parsed, ours, theirs } = both([keys, long]);
+    expect(decoded).toBe(parsed);
+    expect(Buffer.from(ours).equals(Buffer.from(theirs))).toBe(true);
+  });
+
   it('carries nesting past the wire’s 64 levels up to its own bound, and leaves deeper values to JSON text', () => {
     const deep = nested(maxBinaryDepth - 2);
     const { decoded, parsed } = both(deep);

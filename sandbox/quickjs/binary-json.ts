@@ -19,6 +19,10 @@
  * another way (a `toJSON`, a `BigInt`, a boxed primitive, a class instance, a cycle, nesting deeper
  * than {@link maxBinaryDepth}) makes {@link encodeBinaryJson} return `undefined`, and the caller
  * sends JSON text instead, which keeps `JSON.stringify`'s own behaviour and errors.
+ *
+ * The guest side reads data only: `QTS_bjson_decode` calls `JS_ReadObject` with no flags, which
+ * refuses function bytecode, modules, SharedArrayBuffers and object references; and the bytes are
+ * always the host's own, never a plugin's.
  */
 
 /** The format version `JS_WriteObject` writes and `JS_ReadObject` insists on (`BC_VERSION`). */
