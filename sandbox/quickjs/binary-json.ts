@@ -280,7 +280,7 @@ export const minBinaryItemsBytes = 2048;
  * (`binary`), the items are plain data and they are large enough to pay, else JSON text.
  */
 export function encodeItems(items: readonly unknown[], binary: boolean): string | Uint8Array {
-  const encoded = binary ? encodeBinaryJson(items, 256 * items.length + 1024) : undefined;
+  const encoded = binary ? encodeBinaryJson(items, Math.min(256 * items.length + 1024, 1 << 24)) : undefined;
   return encoded !== undefined && encoded.length >= minBinaryItemsBytes ? encoded : JSON.stringify(items);
 }
 
