@@ -134,9 +134,13 @@ const unattendedEdges: EdgeAgent = { apply() {} };
 /** The plugin runners a command line or a serve config can name. */
 export type RunnerName = 'quickjs' | 'quickjs-pool' | 'inline';
 
-/** A runner by name, with limits for every plugin it loads (the inline runner has none to enforce). */
-export function runnerNamed(name: RunnerName, limits?: Partial<PluginLimits>): PluginRunner {
-  const options = limits === undefined ? {} : { limits };
+/**
+ * A runner by name, with limits for every plugin it loads (the inline runner has none to enforce);
+ * `logger` hears why a QuickJS runner sends plugin calls as JSON text, should its build fail the
+ * binary JSON self-check.
+ */
+export function runnerNamed(name: RunnerName, limits?: Partial<PluginLimits>, logger?: Logger): PluginRunner {
+  const options = { ...(limits === undefined ? {} : { limits }), ...(logger === undefined ? {} : { logger }) };
   if (name === 'inline') return new InlineRunner();
   if (name === 'quickjs-pool') return new PooledRunner(options);
   return new QuickJsRunner(options);

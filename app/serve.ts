@@ -63,7 +63,7 @@ export async function serveLevel(config: LoadedServeConfig, options: ServeOption
     await transport.close?.();
     throw error;
   }
-  const runner = runnerNamed(config.runner, config.limits.plugin);
+  const runner = runnerNamed(config.runner, config.limits.plugin, logger);
   const root = createRootContainer(topology, config.bindings, {
     clock,
     logger,

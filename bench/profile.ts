@@ -14,6 +14,7 @@ import { Session } from 'node:inspector/promises';
 import { parseArgs } from 'node:util';
 import type { Profiler } from 'node:inspector';
 import { bundlePlugin, defaultLimits, newReleaseModule, type PluginLimits } from '../sandbox/index.js';
+import { encodeBinaryJson } from '../sandbox/quickjs/binary-json.js';
 import { buildPlainBundle, plainRequest } from './plain-bundle.js';
 import { bootBare, guestParseOnly, plainInvoker, runnerBatched, wholeGuestScript } from './quickjs.js';
 import { fastestOf, perSecond, progress } from './timing.js';
@@ -27,7 +28,7 @@ function group(frame: Profiler.ProfileNode['callFrame']): string | undefined {
   if (frame.functionName.startsWith('wasm-function')) return 'QuickJS interpreter (WebAssembly)';
   if (frame.functionName === '(garbage collector)') return 'host GC';
   if (file.startsWith('emscripten-module')) return 'emscripten glue (UTF-8 copies of strings in and out)';
-  if (/^(plugin-sandbox|in-thread|wasm-host|failures)\.ts$/.test(file)) return 'runner host code (JSON.stringify of the request, envelope parse, checks)';
+  if (/^(plugin-sandbox|in-thread|wasm-host|failures|binary-json)\.ts$/.test(file)) return 'runner host code (binary JSON encoding of the items, envelope parse, checks)';
   if (frame.url.includes('quickjs-emscripten')) return 'quickjs-emscripten handles and calls';
   return 'other host code (bench loop, promises)';
 }
@@ -66,6 +67,7 @@ async function profileRunner(reports: ReturnType<typeof makeReports>, batch: num
 async function splitGuest(reports: ReturnType<typeof makeReports>, batch: number): Promise<void> {
   const callJson = JSON.stringify(callContext);
   const requests = chunk(reports, batch).map((part) => plainRequest(callJson, `[${JSON.stringify(part)}]`));
+  const binaries = chunk(reports, batch).map((part) => encodeBinaryJson([part])!);
   const module = await newReleaseModule();
   const bare = bootBare(module, limits);
   const plain = plainInvoker(bare, await buildPlainBundle());
@@ -73,6 +75,16 @@ async function splitGuest(reports: ReturnType<typeof makeReports>, batch: number
     ['host JSON.stringify of the report objects (runner only)', () => chunk(reports, batch).forEach((part) => JSON.stringify({ call: callContext, items: [part] }))],
     ['copy of the request into WebAssembly (newString)', () => requests.forEach((text) => bare.context.newString(text).dispose())],
     ['copy + guest JSON.parse', () => guestParseOnly(bare, requests)],
+    ['host encodeBinaryJson of the report objects (runner)', () => chunk(reports, batch).forEach((part) => encodeBinaryJson([part]))],
+    [
+      'copy of the binary items into WebAssembly + guest decodeBinaryJSON',
+      () =>
+        binaries.forEach((bytes) => {
+          const buffer = bare.context.newArrayBuffer(bytes.buffer as ArrayBuffer);
+          bare.context.decodeBinaryJSON(buffer).dispose();
+          buffer.dispose();
+        }),
+    ],
   ];
   for (const name of reducerNames) steps.push([`copy + parse + fold ${name} (plain shim)`, () => requests.forEach((text) => plain.invoke(name, 'reduce', text))]);
   const guests: { dispose(): void }[] = [];

@@ -1,8 +1,10 @@
 /**
  * Guest side: the shim every plugin runtime evaluates before the plugin's own script. It defines
- * `__edgesum.call(hook, json)`, the one entry point the host calls, and runs a whole batch inside
- * the sandbox with the same semantics as the inline runner (`sandbox/inline.ts`). Results and
- * failures leave as one JSON string, serialized here so the host copies out a single string per call.
+ * `__edgesum.call(hook, json, items?)`, the one entry point the host calls (the request as JSON
+ * text, and the batch's items either in it or apart, already decoded from binary JSON), and runs a
+ * whole batch inside the sandbox with the same semantics as the inline runner (`sandbox/inline.ts`).
+ * Results and failures leave as one JSON string, serialized here so the host copies out a single
+ * string per call.
  *
  * Runs inside QuickJS only. It imports nothing but the plain-data description helper and types.
  */
@@ -44,7 +46,7 @@ export function installGuest(realm: RealmControl): void {
   let exported: unknown;
   let installed = false;
   const api = freeze({
-    call: (hook: GuestHook, json: string): string => answer(exported, realm, hook, json),
+    call: (hook: GuestHook, json: string, items?: readonly unknown[]): string => answer(exported, realm, hook, json, items),
     install(plugin: unknown): void {
       if (installed) throw new TypeError('the plugin is already installed');
       installed = true;
@@ -54,8 +56,10 @@ export function installGuest(realm: RealmControl): void {
   defineProperty(globalThis, guestGlobal, { value: api, writable: false, enumerable: false, configurable: false });
 }
 
-function answer(exported: unknown, realm: RealmControl, hook: GuestHook, json: string): string {
-  const request = parseJson(json) as GuestRequest;
+/** `items`, when given, are the batch's items the host decoded from binary JSON; else they are in `json`. */
+function answer(exported: unknown, realm: RealmControl, hook: GuestHook, json: string, items: readonly unknown[] | undefined): string {
+  const head = parseJson(json) as GuestRequest;
+  const request: GuestRequest = items === undefined ? head : { ...head, items };
   realm.setClock(request.clock);
   realm.reseed(request.seed);
   if (hook === 'describe') return serialize(describeExport(exported), request.outputBytes);

@@ -4,8 +4,9 @@ import { ErrorCodes, PluginLoadError, PluginOutputError, PluginThrewError, type 
 import { BundleCache, type GuestScript, type PluginBundle, type SandboxBundle } from '../bundle.js';
 import { toPluginInfo } from '../describe.js';
 import { defaultLimits, type AccUpdate, type CallContext, type CustomizeCall, type CustomizeItem, type PluginInfo, type PluginLimits, type PluginRunner, type PluginSource, type PolicyHandle, type ReducerHandle } from '../../core/ports/plugin-runner.js';
+import { encodeItems } from './binary-json.js';
 import { checkLimits, effectiveStackBytes } from './limits.js';
-import { PluginSandbox, type GuestWatch, type SandboxEnv } from './plugin-sandbox.js';
+import { PluginSandbox, type GuestWatch, type SandboxEnv, type SandboxItems } from './plugin-sandbox.js';
 import type { CustomizerHook, ReducerHook } from './protocol.js';
 import { WarmSpare } from './warm-spare.js';
 import { newReleaseModule, WasmHost, type ModuleLease, type QuickJsModuleFactory } from './wasm-host.js';
@@ -39,6 +40,13 @@ export interface InThreadQuickJsRunnerOptions {
    * it on.
    */
   readonly warmSpare?: boolean;
+  /** Told when a module fails its binary JSON self-check, so that requests cross as JSON text. */
+  readonly logger?: RunnerLogger;
+}
+
+/** The part of a logger (`core/log`'s `Logger`) a runner writes to. */
+export interface RunnerLogger {
+  warn(message: string, fields?: Record<string, unknown>): void;
 }
 
 /**
@@ -87,7 +95,10 @@ export class InThreadQuickJsRunner implements PluginRunner {
   constructor(options: InThreadQuickJsRunnerOptions = {}) {
     this.limits = checkLimits({ ...defaultLimits, ...options.limits });
     this.bundles = options.bundles ?? new BundleCache();
-    this.host = new WasmHost(options.newModule ?? newReleaseModule);
+    const logger = options.logger;
+    this.host = new WasmHost(options.newModule ?? newReleaseModule, (lease) => {
+      if (lease.binaryJson !== true) logger?.warn('QuickJS binary JSON failed its self-check: plugin calls cross as JSON text', { reason: lease.binaryJson });
+    });
     const clock = options.now ?? (() => performance.now());
     this.spare = options.warmSpare === true ? new WarmSpare({ host: this.host, clock, stackBytes: effectiveStackBytes(this.limits), budgetBytes: this.limits.memoryBytes }) : undefined;
     this.env = {
@@ -113,6 +124,14 @@ export class InThreadQuickJsRunner implements PluginRunner {
   async loadCustomizer(source: PluginSource, limits: Partial<PluginLimits> = {}): Promise<InThreadCustomizer> {
     const { sandbox, info } = await this.load(source, limits, 'customizer');
     return new InThreadCustomizer(sandbox, info);
+  }
+
+  /**
+   * Whether the live module reads binary items (`InThreadReducer.batch`), having passed the binary
+   * JSON self-check (`true`), or why not: before the first load, there is no module to ask.
+   */
+  binaryJson(): true | string {
+    return this.host.binaryJson();
   }
 
   /** The WebAssembly heap this runner's module holds, in bytes. */
@@ -216,10 +235,10 @@ export class InThreadReducer implements ReducerHandle {
   }
 
   /**
-   * Runs `hook` over `count` items given as the JSON text of their array, without parsing them on
-   * the host: a worker thread receives them as text and passes them straight into the guest.
+   * Runs `hook` over `count` items given as the JSON text of their array or as its binary JSON,
+   * without decoding them on the host: a worker thread passes what it received straight into the guest.
    */
-  async batch(hook: ReducerHook, items: string, count: number, call: CallContext): Promise<BatchResult> {
+  async batch(hook: ReducerHook, items: SandboxItems, count: number, call: CallContext): Promise<BatchResult> {
     if (count === 0) return { value: [], text: '[]' };
     // Hook names in errors follow the inline runner: `reduce` and `update` report as `add`.
     const named = hook === 'reduce' || hook === 'update' ? 'add' : hook;
@@ -231,7 +250,7 @@ export class InThreadReducer implements ReducerHandle {
 
   private async values(hook: ReducerHook, items: readonly unknown[], call: CallContext): Promise<Json[]> {
     if (items.length === 0) return [];
-    return (await this.batch(hook, JSON.stringify(items), items.length, call)).value;
+    return (await this.batch(hook, encodeItems(items, this.sandbox.binaryItems), items.length, call)).value;
   }
 }
 

@@ -1,6 +1,7 @@
 /**
  * The wire format between the host and the guest shim inside QuickJS. One call crosses the boundary
- * as one JSON string in and one JSON string out, so the host never holds a handle per report.
+ * as one JSON string in (its items either inside it or beside it as one value the host decoded from
+ * binary JSON) and one JSON string out, so the host never holds a handle per report.
  * Types only: this module is imported by the guest bundle as well as by the host.
  */
 

@@ -3,10 +3,12 @@ import { BatchCustomizer } from '../customizer-batch.js';
 import { ErrorCodes, PluginOutputError, ValidationError, type ErrorDetails } from '../../core/errors.js';
 import { defaultLimits, type AccUpdate, type CallContext, type CustomizeCall, type CustomizeItem, type CustomizerHandle, type PluginInfo, type PluginLimits, type PluginRunner, type PluginSource, type PolicyHandle, type ReducerHandle } from '../../core/ports/plugin-runner.js';
 import { BundleCache } from '../bundle.js';
+import { encodeItems } from '../quickjs/binary-json.js';
+import type { RunnerLogger } from '../quickjs/in-thread.js';
 import { checkLimits } from '../quickjs/limits.js';
 import type { CustomizerHook, ReducerHook } from '../quickjs/protocol.js';
 import { workerModule } from './entry.js';
-import type { ThreadRequestBody } from './protocol.js';
+import type { ThreadLoaded, ThreadRequestBody } from './protocol.js';
 import { ThreadPool, type ThreadPlugin } from './threads.js';
 
 /** What every runner on worker threads is built with. */
@@ -31,6 +33,8 @@ export interface WorkerRunnerOptions {
    * default; it holds one runtime's heap (~300 KB) per thread.
    */
   readonly warmSpare?: boolean;
+  /** Told when the threads' QuickJS build fails its binary JSON self-check, so that items cross as JSON text. */
+  readonly logger?: RunnerLogger;
 }
 
 /**
@@ -77,6 +81,8 @@ export abstract class WorkerRunner implements PluginRunner {
   private readonly minBatchReports: number;
   readonly parallelism: number;
   private readonly bundles = new BundleCache();
+  private readonly logger: RunnerLogger | undefined;
+  private textOnly = false;
   private nextPlugin = 0;
 
   protected constructor(
@@ -89,23 +95,24 @@ export abstract class WorkerRunner implements PluginRunner {
     if (!(graceMs >= 0 && Number.isFinite(graceMs))) throw invalidOption(name, 'graceMs', graceMs, 'must be a number of at least 0');
     this.minBatchReports = shape.minBatchReports;
     this.parallelism = shape.workers;
+    this.logger = options.logger;
     const entry = options.workerEntry ?? workerModule(import.meta.url, 'worker');
     this.pool = new ThreadPool(shape.workers, { runner: name, entry, seed: options.seed, graceMs, warmSpare: options.warmSpare ?? true });
   }
 
   async loadReducer(source: PluginSource, limits: Partial<PluginLimits> = {}): Promise<ReducerHandle> {
     const plugin = await this.plugin(source, limits, 'reducer');
-    return new WorkerReducer(this.pool, plugin, this.minBatchReports, await this.pool.load(plugin));
+    return new WorkerReducer(this.pool, plugin, this.minBatchReports, this.loaded(await this.pool.load(plugin)));
   }
 
   async loadPolicy(source: PluginSource, limits: Partial<PluginLimits> = {}): Promise<PolicyHandle> {
     const plugin = await this.plugin(source, limits, 'policy');
-    return new WorkerPolicy(this.pool, plugin, await this.pool.load(plugin));
+    return new WorkerPolicy(this.pool, plugin, this.loaded(await this.pool.load(plugin)));
   }
 
   async loadCustomizer(source: PluginSource, limits: Partial<PluginLimits> = {}): Promise<CustomizerHandle> {
     const plugin = await this.plugin(source, limits, 'customizer');
-    return new WorkerCustomizer(this.pool, plugin, await this.pool.load(plugin));
+    return new WorkerCustomizer(this.pool, plugin, this.loaded(await this.pool.load(plugin)));
   }
 
   /** The WebAssembly heap of every thread's engine, in bytes. */
@@ -115,6 +122,15 @@ export abstract class WorkerRunner implements PluginRunner {
 
   async dispose(): Promise<void> {
     await this.pool.close();
+  }
+
+  /** The loaded plugin's description; says once per runner why items cross as text, if they must. */
+  private loaded({ info, binaryJson }: ThreadLoaded): PluginInfo {
+    if (binaryJson !== true && !this.textOnly) {
+      this.textOnly = true;
+      this.logger?.warn('QuickJS binary JSON failed its self-check: plugin calls cross as JSON text', { runner: this.name, reason: binaryJson });
+    }
+    return info;
   }
 
   private async plugin(source: PluginSource, limits: Partial<PluginLimits>, kind: PluginInfo['kind']): Promise<ThreadPlugin> {
@@ -162,19 +178,19 @@ class WorkerReducer implements ReducerHandle {
     const where = this.where(hook, call);
     const slices = balancedSlices(weights, Math.min(this.pool.size, items.length));
     const settled = await Promise.allSettled(
-      slices.map(({ start, end }, lane) => this.pool.run(this.plugin, () => this.request(hook, items.slice(start, end), call), where, lane)),
+      slices.map(({ start, end }, lane) => this.pool.run(this.plugin, (binary) => this.request(hook, items.slice(start, end), call, binary), where, lane)),
     );
     return this.join(settled as PromiseSettledResult<string>[], where);
   }
 
   private async whole(hook: ReducerHook, items: readonly unknown[], call: CallContext): Promise<Json[]> {
     if (items.length === 0) return [];
-    const text = (await this.pool.run(this.plugin, () => this.request(hook, items, call), this.where(hook, call))) as string;
+    const text = (await this.pool.run(this.plugin, (binary) => this.request(hook, items, call, binary), this.where(hook, call))) as string;
     return JSON.parse(text) as Json[];
   }
 
-  private request(hook: ReducerHook, items: readonly unknown[], call: CallContext): ThreadRequestBody {
-    return { type: 'reducer', plugin: this.plugin.id, hook, items: JSON.stringify(items), count: items.length, call };
+  private request(hook: ReducerHook, items: readonly unknown[], call: CallContext, binary: boolean): ThreadRequestBody {
+    return { type: 'reducer', plugin: this.plugin.id, hook, items: encodeItems(items, binary), count: items.length, call };
   }
 
   /**

@@ -3,7 +3,7 @@ import { EdgesumError, ErrorCodes, PluginLoadError, PluginMemoryError, PluginThr
 import type { PluginInfo, PluginLimits, PluginSource } from '../../core/ports/plugin-runner.js';
 import type { GuestScript, PluginBundle } from '../bundle.js';
 import { toPluginError } from '../quickjs/failures.js';
-import type { ThreadData, ThreadReply, ThreadRequestBody } from './protocol.js';
+import type { ThreadData, ThreadLoaded, ThreadReply, ThreadRequestBody } from './protocol.js';
 import { GuestCellReader, newGuestCell, type GuestStretch } from './watchdog.js';
 import { fromWireError, toWireError } from './wire-error.js';
 
@@ -53,24 +53,25 @@ export class ThreadPool {
     return this.lanes.length;
   }
 
-  /** Loads `plugin` in every thread at once and returns the first thread's description of it. */
-  async load(plugin: ThreadPlugin): Promise<PluginInfo> {
+  /** Loads `plugin` in every thread at once and returns the first thread's answer. */
+  async load(plugin: ThreadPlugin): Promise<ThreadLoaded> {
     this.assertOpen({ plugin: plugin.source.spec });
     const settled = await Promise.allSettled(this.lanes.map((_, lane) => this.loadedIn(lane, plugin, { plugin: plugin.source.spec })));
     const failed = settled.find((outcome) => outcome.status === 'rejected');
     if (failed !== undefined) throw failed.reason;
-    return (settled[0] as PromiseFulfilledResult<{ info: PluginInfo }>).value.info;
+    return (settled[0] as PromiseFulfilledResult<{ loaded: ThreadLoaded }>).value.loaded;
   }
 
   /**
    * Runs one request in the thread of `lane`, or the next thread in turn. The request is built only
    * once the thread holds the plugin, so a split call serializes its second slice while the first
-   * thread is already at work on its own.
+   * thread is already at work on its own, and with that thread's answer to whether it reads binary
+   * JSON items.
    */
-  async run(plugin: ThreadPlugin, request: () => ThreadRequestBody, where: ErrorDetails, lane = this.take()): Promise<unknown> {
+  async run(plugin: ThreadPlugin, request: (binaryJson: boolean) => ThreadRequestBody, where: ErrorDetails, lane = this.take()): Promise<unknown> {
     for (;;) {
-      const { thread } = await this.loadedIn(lane, plugin, where);
-      const result = await thread.request(request(), { where, limits: plugin.limits, bundle: plugin.bundle });
+      const { thread, loaded } = await this.loadedIn(lane, plugin, where);
+      const result = await thread.request(request(loaded.binaryJson === true), { where, limits: plugin.limits, bundle: plugin.bundle });
       if (result !== displaced) return result;
     }
   }
@@ -98,21 +99,21 @@ export class ThreadPool {
   }
 
   /** The live thread of `lane` once it holds `plugin`, through as many replacements as that takes. */
-  private async loadedIn(lane: number, plugin: ThreadPlugin, where: ErrorDetails): Promise<{ thread: WorkerThread; info: PluginInfo }> {
+  private async loadedIn(lane: number, plugin: ThreadPlugin, where: ErrorDetails): Promise<{ thread: WorkerThread; loaded: ThreadLoaded }> {
     for (;;) {
       this.assertOpen(where);
       const thread = this.lanes[lane]!.thread(plugin.bundle.shim);
-      const info = await this.loaded(thread, plugin);
-      if (info !== displaced) return { thread, info };
+      const loaded = await this.loaded(thread, plugin);
+      if (loaded !== displaced) return { thread, loaded };
     }
   }
 
-  /** The plugin's description in `thread`, loading it there first if this thread has not yet. */
-  private loaded(thread: WorkerThread, plugin: ThreadPlugin): Promise<PluginInfo | typeof displaced> {
+  /** The plugin's load answer from `thread`, loading it there first if this thread has not yet. */
+  private loaded(thread: WorkerThread, plugin: ThreadPlugin): Promise<ThreadLoaded | typeof displaced> {
     let loading = thread.plugins.get(plugin.id);
     if (loading === undefined) {
       const { id, kind, source, bundle, limits } = plugin;
-      loading = thread.request({ type: 'load', plugin: id, kind, source, bundle, limits }, { where: { plugin: source.spec, hook: 'describe' }, limits, bundle }) as Promise<PluginInfo | typeof displaced>;
+      loading = thread.request({ type: 'load', plugin: id, kind, source, bundle, limits }, { where: { plugin: source.spec, hook: 'describe' }, limits, bundle }) as Promise<ThreadLoaded | typeof displaced>;
       thread.plugins.set(id, loading);
       // A failed load is not remembered: the next call tries again rather than failing forever.
       loading.catch(() => thread.plugins.delete(id));
@@ -181,7 +182,7 @@ interface Pending {
 class WorkerThread {
   alive = true;
   /** The plugins loaded in this thread, by id; a replacement thread starts empty. */
-  readonly plugins = new Map<number, Promise<PluginInfo | typeof displaced>>();
+  readonly plugins = new Map<number, Promise<ThreadLoaded | typeof displaced>>();
   /** Settles once the thread has exited, for whatever reason. */
   readonly exited: Promise<void>;
   private readonly worker: Worker;
@@ -227,7 +228,9 @@ class WorkerThread {
       }
       this.pending.set(id, { resolve, reject, meta, loading });
       try {
-        this.worker.postMessage({ ...body, id });
+        // Binary items move to the thread rather than being copied: each request encodes its own.
+        const moved = body.type === 'reducer' && typeof body.items !== 'string' ? [body.items.buffer as ArrayBuffer] : [];
+        this.worker.postMessage({ ...body, id }, moved);
       } catch (error) {
         // Nothing was sent: a reply will never come.
         this.settle({ id, ok: false, error: toWireError(error) });

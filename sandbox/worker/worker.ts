@@ -10,7 +10,7 @@ import { ErrorCodes, PluginLoadError } from '../../core/errors.js';
 import type { PluginSource, PolicyHandle } from '../../core/ports/plugin-runner.js';
 import type { PluginBundle } from '../bundle.js';
 import { InThreadQuickJsRunner, type InThreadCustomizer, type InThreadReducer } from '../quickjs/in-thread.js';
-import type { ThreadData, ThreadReply, ThreadRequest, ThreadRequestBody } from './protocol.js';
+import type { ThreadData, ThreadLoaded, ThreadReply, ThreadRequest, ThreadRequestBody } from './protocol.js';
 import { GuestCellWriter } from './watchdog.js';
 import { toWireError } from './wire-error.js';
 
@@ -49,23 +49,23 @@ class ThreadPlugins {
           if (request.kind === 'reducer') {
             const handle = await this.runner.loadReducer(request.source, request.limits);
             this.reducers.set(request.plugin, handle);
-            return handle.info;
+            return { info: handle.info, binaryJson: this.runner.binaryJson() } satisfies ThreadLoaded;
           }
           if (request.kind === 'customizer') {
             const handle = await this.runner.loadCustomizer(request.source, request.limits);
             this.customizers.set(request.plugin, handle);
-            return handle.info;
+            return { info: handle.info, binaryJson: this.runner.binaryJson() } satisfies ThreadLoaded;
           }
           const handle = await this.runner.loadPolicy(request.source, request.limits);
           this.policies.set(request.plugin, handle);
-          return handle.info;
+          return { info: handle.info, binaryJson: this.runner.binaryJson() } satisfies ThreadLoaded;
         } finally {
           this.bundles.delete(request.source.entry);
         }
       }
       case 'reducer': {
         const handle = this.reducers.get(request.plugin) ?? missing(request.plugin);
-        // Text back, as it came in: the host needs the serialized length for the output limit of a
+        // Text back: the host needs the serialized length for the output limit of a
         // split call, and one flat string crosses threads faster than an object graph.
         return (await handle.batch(request.hook, request.items, request.count, request.call)).text;
       }
