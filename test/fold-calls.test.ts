@@ -130,3 +130,33 @@ describe('a re-sent report', () => {
     await hierarchy.dispose();
   });
 });
+
+describe('a report changed after an unchanged re-send', () => {
+  it('is retracted or re-folded to the summary of a fresh fold of the newest reports', async () => {
+    const topology = smallTopology(40);
+    const bindings = [
+      { name: 'divided', reducer: 'builtin:workload-replicas', options: { mode: 'divided' } },
+      { name: 'health', reducer: 'builtin:health' },
+    ];
+    const site = topology.destinations.filter((destination) => destination.parent === 'r1-s1');
+    const failing = { status: { observedGeneration: 2, replicas: 2, readyReplicas: 0, updatedReplicas: 2, availableReplicas: 0 } };
+    const newest = site.map((destination, i) => deploymentReport(destination.id, { seq: 3, ...(i % 3 === 0 ? failing : {}) }));
+
+    const stepped = await createHierarchy({ topology, bindings }, { clock: new ManualClock(), runner: new InlineRunner() });
+    stepped.ingest(site.map((destination) => deploymentReport(destination.id)));
+    await stepped.settle();
+    stepped.ingest(site.map((destination) => deploymentReport(destination.id, { seq: 2, observedAt: '2026-11-24T09:59:30Z' })));
+    await stepped.settle();
+    stepped.ingest(newest);
+    await stepped.settle();
+
+    const fresh = await createHierarchy({ topology, bindings }, { clock: new ManualClock(), runner: new InlineRunner() });
+    fresh.ingest(newest);
+    await fresh.settle();
+    const values = async (hierarchy: typeof fresh) => Object.fromEntries(Object.entries(await hierarchy.summaries()).map(([name, view]) => [name, view.value]));
+    expect(await values(stepped)).toEqual(await values(fresh));
+    expect((await values(fresh)).health).toMatchObject({ counts: { healthy: 26, progressing: 14 } });
+    await stepped.dispose();
+    await fresh.dispose();
+  });
+});
