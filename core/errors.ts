@@ -65,7 +65,7 @@ const hints: Record<ErrorCode, string> = {
   EDGESUM_FORBIDDEN: "Use a token with the role the route needs (edge tokens post only their own destination's reports).",
   EDGESUM_NO_ROUTE: 'See GET /openapi.json for the routes a node serves.',
   EDGESUM_PLUGIN_LAW: "Fix the reducer so that it obeys the named law (see the Reducer type in edgesum/plugin); checkReducerLaws from edgesum/testing finds a small counterexample.",
-  EDGESUM_MESSAGE_TOO_LARGE: "Raise max_payload on every NATS server of the hierarchy (at most 64MB; edgesum's generated configs use 8MB), or make the bindings' accumulators smaller (fewer groups, a smaller k); until then the parent keeps the level's last accepted message.",
+  EDGESUM_MESSAGE_TOO_LARGE: "Raise the receiving node's limits.bodyBytes (HTTP) or max_payload on every NATS server of the hierarchy (at most 64MB; edgesum's generated configs use 8MB), or make the bindings' accumulators smaller (fewer groups, a smaller k); until then the parent keeps the level's last accepted message.",
   EDGESUM_INTERRUPTED: 'The command was stopped by a signal before it finished; what it started has been stopped.',
   EDGESUM_BODY_TOO_LARGE: "Send smaller batches: the node's limits.bodyBytes and limits.batchItems bound a request.",
   EDGESUM_INVALID_PATTERN: 'Correct the named field of the customization pattern.',

@@ -32,8 +32,9 @@ export interface HttpTransportOptions {
  * `/v1/partials` with its link token and the URL it can be called back on. Down: the parent posts
  * directives to, and routes status queries through, the URL each child advertised with the last
  * partial it sent, presenting that child's link token. So a child needs only its parent's URL and
- * one token, and a parent learns its children as they call in. Every failure rejects with
- * `EDGESUM_UNREACHABLE`; the node keeps the latest message and sends it again.
+ * one token, and a parent learns its children as they call in. A message the peer refuses as too
+ * large (HTTP 413, its `limits.bodyBytes`) rejects with `EDGESUM_MESSAGE_TOO_LARGE`, every other
+ * failure with `EDGESUM_UNREACHABLE`; either way the node keeps the latest message and sends it again.
  */
 export class HttpTransport implements Transport {
   private readonly children = new Map<string, ChildLink>();
@@ -105,6 +106,11 @@ export class HttpTransport implements Transport {
     if (!response.ok) {
       const body = await response.text().catch(() => '');
       const detail = /"message":"([^"]{0,300})/.exec(body)?.[1] ?? `HTTP ${response.status}`;
+      if (response.status === 413) {
+        // Not a lost link: sending it again cannot help until the message shrinks or the peer's limit grows.
+        const bytes = typeof init.body === 'string' ? ` of ${Buffer.byteLength(init.body)} bytes` : '';
+        throw new EdgesumError(ErrorCodes.MessageTooLarge, `level ${this.options.self}: ${url.origin} refused ${url.pathname}${bytes} as too large: ${detail}`, { level: peer });
+      }
       throw unreachable(peer, `${url.origin} refused ${url.pathname}: ${response.status} ${detail}`);
     }
     return response;

@@ -497,7 +497,8 @@ export class LevelNode {
       this.deps.metrics.partialsSent.inc({ level: this.id });
     } catch (error) {
       this.forwarding.fail(now);
-      this.deps.logger.warn('the parent level did not accept the partial; it is sent again later', { level: this.id, parent, retryAt: toIso(this.forwarding.retryAt ?? now), error: (error as Error).message });
+      const code = error instanceof EdgesumError ? { code: error.code } : {};
+      this.deps.logger.warn('the parent level did not accept the partial; it is sent again later', { level: this.id, parent, retryAt: toIso(this.forwarding.retryAt ?? now), error: (error as Error).message, ...code });
     }
   }
 
