@@ -9,6 +9,7 @@ import { fileURLToPath } from 'node:url';
 import type { RunnerName } from '../app/container.js';
 import { defaultLimits } from '../sandbox/index.js';
 import { coldStarts } from './quickjs.js';
+import { percentile } from './scale.js';
 import type { ScaleJob, ScaleReply } from './scale-child.js';
 import type { BindingSet } from './scale-workload.js';
 
@@ -27,7 +28,6 @@ const job: ScaleJob = {
   ticks: Number(ticks),
   changes: Number(changes),
 };
-const percentile = (values: readonly number[], p: number): number => [...values].sort((a, b) => a - b)[Math.min(values.length - 1, Math.floor(p * values.length))] ?? Number.NaN;
 const child = fork(fileURLToPath(new URL('./scale-child.ts', import.meta.url)), [], { execArgv: [...process.execArgv, '--max-old-space-size=6144'], serialization: 'advanced' });
 child.on('message', (reply: ScaleReply) => {
   if (reply.type === 'failed') process.stdout.write(`${variant}: failed: ${reply.reason}\n`);
@@ -35,7 +35,7 @@ child.on('message', (reply: ScaleReply) => {
     process.stdout.write(`${variant}: ingest ${(reply.ingestMs / 1000).toFixed(1)} s, settle ${(reply.settleMs / 1000).toFixed(1)} s, peak RSS ${(reply.maxRssBytes / 2 ** 20).toFixed(0)} MiB\n`);
     // A tick's CPU time as a share of one core over the 30 s it stands for, scaled to 100k destinations as the suite does.
     if (reply.tickCpuMs.length > 0) process.stdout.write(`  steady: ${reply.tickCpuMs.map((ms) => `${((ms / 30_000) * 100 * (100_000 / count)).toFixed(1)}%`).join(' ')} of a core per tick at 100k destinations\n`);
-    if (reply.changeMs.length > 0) process.stdout.write(`  change: p50 ${percentile(reply.changeMs, 0.5).toFixed(1)} ms, p99 ${percentile(reply.changeMs, 0.99).toFixed(1)} ms, calls p50 ${percentile(reply.changeCalls, 0.5)}\n`);
+    if (reply.changeMs.length > 0) process.stdout.write(`  change: p50 ${percentile(reply.changeMs, 50).toFixed(1)} ms, p99 ${percentile(reply.changeMs, 99).toFixed(1)} ms, calls p50 ${percentile(reply.changeCalls, 50)}\n`);
   }
   child.kill();
 });

@@ -94,7 +94,8 @@ function runChild(job: ScaleJob, timeoutMs: number): Promise<ScaleReply> {
   return childReply<ScaleReply>(child, job, job.variant, timeoutMs);
 }
 
-function percentile(values: readonly number[], p: number): number {
+/** The `p`th percentile (0–100) of `values`, nearest rank; NaN for none. */
+export function percentile(values: readonly number[], p: number): number {
   if (values.length === 0) return Number.NaN;
   const sorted = [...values].sort((a, b) => a - b);
   return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]!;

@@ -515,6 +515,15 @@ function projectMembers(source: unknown, tree: ReadonlyMap<string, ProjectionNod
   return target;
 }
 
+/**
+ * The projection of a reducer's `reads` under these validated options, or `undefined` for the whole
+ * report (see {@link resolveReads} and {@link compileProjection}).
+ */
+export function readsProjection(reads: readonly ReadsEntry[] | undefined, options: Json): Projection | undefined {
+  const paths = resolveReads(reads, options);
+  return paths === undefined ? undefined : compileProjection(paths);
+}
+
 /** Members of a report every reducer may read, whatever its `reads`: which object, where, and when. */
 export const identityFields = ['destination', 'ref', 'seq', 'observedAt'] as const;
 

@@ -200,6 +200,12 @@ export function formatPath(path: readonly PropertyKey[]): string {
   return out;
 }
 
+/** How a log line names a failure: its message, and its catalog code when it has one. */
+export function errorFields(error: unknown): { error: string; code?: ErrorCode } {
+  const message = error instanceof Error ? error.message : String(error);
+  return error instanceof EdgesumError ? { error: message, code: error.code } : { error: message };
+}
+
 /** Turns any thrown value into an {@link EdgesumError}, keeping typed ones as they are. */
 export function asEdgesumError(error: unknown, fallback: ErrorCode, context: ErrorDetails = {}): EdgesumError {
   if (error instanceof EdgesumError) return error;

@@ -2,7 +2,7 @@ import type { z } from 'zod';
 import type { Json, StatusReport } from '../contract.js';
 import type { Clock } from '../clock/index.js';
 import { toIso } from '../clock/index.js';
-import { EdgesumError, ErrorCodes, NotFoundError, ValidationError, type ErrorCode } from '../errors.js';
+import { EdgesumError, ErrorCodes, errorFields, NotFoundError, ValidationError, type ErrorCode } from '../errors.js';
 import type { Logger } from '../log/index.js';
 import type { Metrics } from '../metrics/index.js';
 import { parseOrThrow, parseReports, reportKey, type BatchResult, type Level, type Rejection, type ValidatedReport } from '../model/index.js';
@@ -320,11 +320,10 @@ export class LevelNode {
   }
 
   private async settle(fold: boolean): Promise<void> {
+    if (this.isQuiet) return;
     const now = this.deps.clock.now();
     const unreachable = this.unreachableKey();
     const rollouts = this.rolloutsKey();
-    const quiet = this.quiet;
-    if (quiet !== undefined && now < quiet.until && quiet.unreachable === unreachable && quiet.rollouts === rollouts) return;
     this.quiet = undefined;
     const stop = this.deps.metrics.flushSeconds.startTimer({ level: this.id });
     try {
@@ -497,8 +496,7 @@ export class LevelNode {
       this.deps.metrics.partialsSent.inc({ level: this.id });
     } catch (error) {
       this.forwarding.fail(now);
-      const code = error instanceof EdgesumError ? { code: error.code } : {};
-      this.deps.logger.warn('the parent level did not accept the partial; it is sent again later', { level: this.id, parent, retryAt: toIso(this.forwarding.retryAt ?? now), error: (error as Error).message, ...code });
+      this.deps.logger.warn('the parent level did not accept the partial; it is sent again later', { level: this.id, parent, retryAt: toIso(this.forwarding.retryAt ?? now), ...errorFields(error) });
     }
   }
 

@@ -1,5 +1,5 @@
 import { isDeepStrictEqual } from 'node:util';
-import { compileProjection, projectReport, resolveReads, type Json, type Projection, type ProjectionNode, type ReadsEntry, type StatusReport } from '../contract.js';
+import { projectReport, readsProjection, type Json, type ProjectionNode, type ReadsEntry, type StatusReport } from '../contract.js';
 import type { AccUpdate, CallContext, ReducerHandle } from '../ports/plugin-runner.js';
 
 /**
@@ -8,7 +8,7 @@ import type { AccUpdate, CallContext, ReducerHandle } from '../ports/plugin-runn
  * reports are projected the same way, so `remove` sees exactly what `add` saw.
  */
 export function projectingHandle(handle: ReducerHandle, options: Json): ReducerHandle {
-  const projection = projectionOf(handle.info.reads, options);
+  const projection = readsProjection(handle.info.reads, options);
   if (projection === undefined) return handle;
   const project = (reports: readonly StatusReport[]): StatusReport[] => reports.map((report) => projectReport(report, projection));
   return {
@@ -20,11 +20,6 @@ export function projectingHandle(handle: ReducerHandle, options: Json): ReducerH
   };
 }
 
-function projectionOf(reads: readonly ReadsEntry[] | undefined, options: Json): Projection | undefined {
-  const paths = resolveReads(reads, options);
-  return paths === undefined ? undefined : compileProjection(paths);
-}
-
 /**
  * For a reducer that declares `reads`: whether two reports of the same (destination, object) look
  * the same to it under these options — equal in every member it reads, `seq` and `observedAt`
@@ -32,7 +27,7 @@ function projectionOf(reads: readonly ReadsEntry[] | undefined, options: Json): 
  * that reads the whole report, to which every newer copy is new.
  */
 export function readsComparer(reads: readonly ReadsEntry[] | undefined, options: Json): ((a: StatusReport, b: StatusReport) => boolean) | undefined {
-  const projection = projectionOf(reads, options);
+  const projection = readsProjection(reads, options);
   if (projection === undefined) return undefined;
   return (a, b) => sameMembers(a, b, projection.tree);
 }

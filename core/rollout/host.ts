@@ -1,6 +1,6 @@
 import type { Grant, Json, StatusReport } from '../contract.js';
 import { toIso, type Clock } from '../clock/index.js';
-import { EdgesumError, ErrorCodes, NotFoundError, ValidationError } from '../errors.js';
+import { ErrorCodes, errorFields, NotFoundError, ValidationError } from '../errors.js';
 import type { Logger } from '../log/index.js';
 import { sameObject, type Level } from '../model/index.js';
 import type { Topology } from '../model/topology.js';
@@ -221,8 +221,7 @@ export class LevelRollouts {
           entry.delivered = true;
           this.activity.delivered++;
         } catch (error) {
-          const code = error instanceof EdgesumError ? { code: error.code } : {};
-          this.deps.logger.warn('a directive did not reach its child level; it is sent again at the next evaluation', { level: this.deps.level.id, child: entry.to, error: (error as Error).message, ...code });
+          this.deps.logger.warn('a directive did not reach its child level; it is sent again at the next evaluation', { level: this.deps.level.id, child: entry.to, ...errorFields(error) });
         }
       }),
     );

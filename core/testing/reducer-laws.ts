@@ -3,7 +3,7 @@
  *
  * @module edgesum/testing
  */
-import { compileProjection, projectReport, resolveReads, type Json, type LevelInfo, type Reducer, type ReducerContext, type StatusReport } from '../contract.js';
+import { projectReport, readsProjection, type Json, type LevelInfo, type Reducer, type ReducerContext, type StatusReport } from '../contract.js';
 import { copyKeepingFrozen, deepFreeze, thaw } from './freeze.js';
 import { clockOf, defaultSeed, environmentOf, type PluginEnvironmentHandle } from './environment.js';
 import { canonical, describeDifferences, describeThrown, Halt, isTypeError, jsonFault, ViolationLog, type Violation } from './violations.js';
@@ -489,8 +489,7 @@ class ReducerLaws {
 
   private reads(): void {
     const { probe } = this;
-    const paths = resolveReads(this.plugin.reads, probe.ctx.options as Json);
-    const projection = paths === undefined ? undefined : compileProjection(paths);
+    const projection = readsProjection(this.plugin.reads, probe.ctx.options as Json);
     if (projection === undefined) return;
     const projected = deepFreeze(this.given.reports.map((report) => projectReport(report, projection)));
     const whole = probe.show(probe.fold(this.given.reports));
